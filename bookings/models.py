@@ -1,0 +1,1 @@
+"""Holds, bookings, participants, payments and Stripe events (built in the booking issue)."""

@@ -1,0 +1,203 @@
+"""Reads for the public catalog. Each function issues a fixed number of queries,
+whatever the number of tours, departures or photos (tests hold them to it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import groupby
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from cacaotours.core.money import Money, basis_points_split
+from farms.models import Farm
+
+from .models import Departure, ItineraryStop, Route, RoutePhoto, ShareRule, Tour, TourPhoto
+
+UPCOMING_DAYS = 90
+
+
+def _published_tours() -> QuerySet[Tour]:
+    return Tour.objects.filter(is_published=True, route__is_published=True)
+
+
+def _with_cover_photos(queryset: QuerySet, model) -> QuerySet:
+    return queryset.prefetch_related(Prefetch("photos", queryset=model.objects.order_by("order", "id")))
+
+
+def _next_departure_subquery():
+    return Subquery(
+        Departure.objects.filter(
+            tour=OuterRef("pk"), status=Departure.Status.OPEN, starts_at__gt=timezone.now()
+        )
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+
+
+def route_list_published() -> QuerySet[Route]:
+    """Published routes with their photos and the number of published tours (2 queries)."""
+    return _with_cover_photos(
+        Route.objects.filter(is_published=True).annotate(
+            tour_count=Count("tours", filter=Q(tours__is_published=True))
+        ),
+        RoutePhoto,
+    )
+
+
+def tour_list(*, route: Route | None = None, featured: bool = False, photos: bool = True) -> QuerySet[Tour]:
+    """Published tours with route, next open departure and (unless ``photos=False``) photos.
+
+    Two queries with photos, one without.
+    """
+    queryset = _published_tours().select_related("route").annotate(next_departure=_next_departure_subquery())
+    if route is not None:
+        queryset = queryset.filter(route=route)
+    if featured:
+        queryset = queryset.filter(is_featured=True)
+    return _with_cover_photos(queryset, TourPhoto) if photos else queryset
+
+
+def route_get_published(*, slug: str) -> Route:
+    route = Route.objects.filter(is_published=True, slug=slug).prefetch_related(
+        Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id"))
+    ).first()
+    if route is None:
+        raise Http404("No such route")
+    return route
+
+
+def tour_get_published(*, slug: str) -> Tour:
+    """A published tour with route, photos and itinerary stops with their farms (3 queries)."""
+    tour = (
+        _published_tours()
+        .select_related("route")
+        .prefetch_related(
+            Prefetch("photos", queryset=TourPhoto.objects.order_by("order", "id")),
+            Prefetch(
+                "stops",
+                queryset=ItineraryStop.objects.select_related("farm", "farm__cooperative").order_by("day", "order"),
+            ),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if tour is None:
+        raise Http404("No such tour")
+    return tour
+
+
+@dataclass(frozen=True)
+class ItineraryDay:
+    day: int
+    stops: list[ItineraryStop]
+
+
+def itinerary_days(tour: Tour) -> list[ItineraryDay]:
+    """Group already-prefetched stops by day (no queries)."""
+    stops = sorted(tour.stops.all(), key=lambda stop: (stop.day, stop.order))
+    return [ItineraryDay(day=day, stops=list(group)) for day, group in groupby(stops, key=lambda s: s.day)]
+
+
+def departure_queryset_with_availability() -> QuerySet[Departure]:
+    """Departures annotated with ``seats_left`` (the one place availability is computed)."""
+    return Departure.objects.annotate(seats_left=F("capacity"))
+
+
+def departure_list_upcoming(*, tour: Tour, limit: int = 12) -> list[Departure]:
+    """Upcoming departures (next 90 days, not cancelled) with ``seats_left`` (1 query)."""
+    now = timezone.now()
+    return list(
+        departure_queryset_with_availability()
+        .filter(tour=tour, starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+        .exclude(status=Departure.Status.CANCELLED)
+        .order_by("starts_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ShareLine:
+    name: str
+    kind: str
+    url: str
+    purpose: str
+    basis_points: int
+    amount: Money
+
+
+@dataclass(frozen=True)
+class MoneyBreakdown:
+    total: Money
+    lines: list[ShareLine]
+    operator: Money
+    community_basis_points: int
+
+    @property
+    def community_total(self) -> Money:
+        return Money(sum(line.amount.amount for line in self.lines), self.total.currency)
+
+    @property
+    def community_percent(self) -> str:
+        whole, frac = divmod(self.community_basis_points, 100)
+        return f"{whole}%" if not frac else f"{whole}.{frac:02d}".rstrip("0") + "%"
+
+
+def share_rule_list(*, tour: Tour) -> list[ShareRule]:
+    """A tour's share rules with their recipients (1 query)."""
+    return list(
+        ShareRule.objects.filter(tour=tour).select_related("cooperative", "fund", "farm").order_by("-basis_points", "id")
+    )
+
+
+def money_breakdown(*, rules: list[ShareRule], total: Money) -> MoneyBreakdown:
+    """Where ``total`` goes under ``rules``: the exact split the ledger will post (no queries)."""
+    parts, operator = basis_points_split(total.amount, [rule.basis_points for rule in rules])
+    lines = []
+    for rule, part in zip(rules, parts, strict=True):
+        recipient = rule.recipient
+        url = recipient.get_absolute_url() if hasattr(recipient, "get_absolute_url") else ""
+        lines.append(
+            ShareLine(
+                name=str(recipient.name),
+                kind=rule.recipient_kind,
+                url=url,
+                purpose=rule.purpose,
+                basis_points=rule.basis_points,
+                amount=Money(part, total.currency),
+            )
+        )
+    return MoneyBreakdown(
+        total=total,
+        lines=lines,
+        operator=Money(operator, total.currency),
+        community_basis_points=sum(rule.basis_points for rule in rules),
+    )
+
+
+
+def farm_list_on_route(*, route: Route):
+    """Published farms visited by the route's published tours (1 query)."""
+    return (
+        Farm.objects.filter(
+            is_published=True, stops__tour__route=route, stops__tour__is_published=True
+        )
+        .select_related("cooperative")
+        .distinct()
+        .order_by("name")
+    )
+
+
+def tour_list_visiting_farm(*, farm: Farm) -> QuerySet[Tour]:
+    """Published tours whose itinerary stops at ``farm`` (2 queries with photos)."""
+    return tour_list().filter(stops__farm=farm).distinct()
+
+
+def tour_list_with_cooperative(*, cooperative) -> QuerySet[Tour]:
+    """Published tours that share revenue with, or stop at a farm of, ``cooperative``."""
+    return (
+        tour_list(photos=False)
+        .filter(Q(share_rules__cooperative=cooperative) | Q(stops__farm__cooperative=cooperative))
+        .distinct()
+    )
