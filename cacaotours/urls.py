@@ -2,9 +2,15 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
+from bookings import views as bookings_views
 from cacaotours.core import views as core_views
+
+admin.site.site_header = _("Kallpa Travel · operations")
+admin.site.site_title = _("Kallpa Travel admin")
+admin.site.index_title = _("Routes, tours, departures and communities")
 
 handler404 = "cacaotours.core.views.page_not_found"
 handler500 = "cacaotours.core.views.server_error"
@@ -13,10 +19,14 @@ urlpatterns = [
     path("hello/", core_views.hello, name="hello"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("stripe/webhook/", bookings_views.stripe_webhook, name="stripe_webhook"),
 ]
 
 urlpatterns += i18n_patterns(
     path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/", include("cacaotours.users.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("bookings.urls")),
     path("", include("tours.urls")),
     prefix_default_language=False,
 )

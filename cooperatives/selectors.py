@@ -11,11 +11,7 @@ def fund_list_published() -> QuerySet[CommunityFund]:
 
 def cooperative_get_published(*, slug: str) -> Cooperative:
     """A published cooperative with its certifications (2 queries)."""
-    cooperative = (
-        Cooperative.objects.filter(is_published=True, slug=slug)
-        .prefetch_related("certifications")
-        .first()
-    )
+    cooperative = Cooperative.objects.filter(is_published=True, slug=slug).prefetch_related("certifications").first()
     if cooperative is None:
         raise Http404("No such cooperative")
     return cooperative

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from cacaotours.core.admin import PhotoFormsetMixin, PhotoInline
-from cooperatives.admin import PAYOUT_FIELDSET
+from cooperatives.admin import PAYOUT_FIELDSET, start_stripe_onboarding
 
 from .models import Farm, FarmPhoto
 
@@ -14,15 +14,28 @@ class FarmPhotoInline(PhotoInline):
 
 @admin.register(Farm)
 class FarmAdmin(PhotoFormsetMixin, TranslationAdmin):
-    list_display = ("name", "host_family", "cooperative", "region", "altitude_m", "hectares", "crop_list", "is_published")
+    list_display = (
+        "name",
+        "host_family",
+        "cooperative",
+        "region",
+        "altitude_m",
+        "hectares",
+        "crop_list",
+        "is_published",
+    )
     list_filter = ("is_published", "cooperative", "grows_cacao", "grows_coffee", "agroforestry", "organic", "eco_lodge")
     search_fields = ("name", "host_family", "region", "cooperative__name")
     list_select_related = ("cooperative",)
     prepopulated_fields = {"slug": ("name_en",)}
     autocomplete_fields = ("cooperative",)
     inlines = (FarmPhotoInline,)
+    actions = (start_stripe_onboarding,)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "host_family", "cooperative", "region", "summary", "story", "is_published")}),
+        (
+            None,
+            {"fields": ("name", "slug", "host_family", "cooperative", "region", "summary", "story", "is_published")},
+        ),
         (_("Land"), {"fields": ("altitude_m", "hectares", ("latitude", "longitude"))}),
         (_("Crops"), {"fields": (("grows_cacao", "grows_coffee", "grows_fruit"),)}),
         (_("Practices"), {"fields": (("agroforestry", "organic", "reforestation", "eco_lodge"),)}),

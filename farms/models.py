@@ -57,8 +57,7 @@ class Farm(PayoutDetails, TimeStamped):
             *PayoutDetails.payout_constraints("farm"),
             models.CheckConstraint(condition=Q(hectares__gt=0), name="farm_hectares_positive"),
             models.CheckConstraint(
-                condition=Q(latitude__gte=-90, latitude__lte=90)
-                & Q(longitude__gte=-180, longitude__lte=180),
+                condition=Q(latitude__gte=-90, latitude__lte=90) & Q(longitude__gte=-180, longitude__lte=180),
                 name="farm_coordinates_valid",
             ),
         ]

@@ -69,10 +69,21 @@ class TourAdmin(PhotoFormsetMixin, TranslationAdmin):
     inlines = (ItineraryStopInline, ShareRuleInline, TourPhotoInline)
     fieldsets = (
         (None, {"fields": ("route", "title", "slug", "summary", "description", "is_published", "is_featured")}),
-        (_("Practicalities"), {"fields": (
-            ("duration_days", "duration_hours"), "difficulty", "languages", "meeting_point",
-            "includes", "excludes", "what_to_bring", ("min_group", "max_group"),
-        )}),
+        (
+            _("Practicalities"),
+            {
+                "fields": (
+                    ("duration_days", "duration_hours"),
+                    "difficulty",
+                    "languages",
+                    "meeting_point",
+                    "includes",
+                    "excludes",
+                    "what_to_bring",
+                    ("min_group", "max_group"),
+                )
+            },
+        ),
         (_("Prices"), {"fields": ("currency", "adult_price", "child_price")}),
         (_("Cancellation policy"), {"fields": ("full_refund_days", "partial_refund_days", "partial_refund_percent")}),
     )
@@ -129,7 +140,7 @@ class DepartureAdmin(admin.ModelAdmin):
 class ShareRuleAdminForm(forms.ModelForm):
     class Meta:
         model = ShareRule
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the admin chooses the fields shown
 
     def clean(self):
         cleaned = super().clean()

@@ -68,16 +68,14 @@ class Tour(TimeStamped):
     min_group = models.PositiveSmallIntegerField(_("minimum group"), default=1)
     max_group = models.PositiveSmallIntegerField(_("maximum group"), default=12)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="PEN")
-    adult_price = models.PositiveIntegerField(_("adult price (minor units)"), help_text=_("In céntimos/cents: 12000 = 120.00."))
+    adult_price = models.PositiveIntegerField(
+        _("adult price (minor units)"), help_text=_("In céntimos/cents: 12000 = 120.00.")
+    )
     child_price = models.PositiveIntegerField(
         _("child price (minor units)"), null=True, blank=True, help_text=_("Empty: children are not accepted.")
     )
-    full_refund_days = models.PositiveSmallIntegerField(
-        _("full refund up to (days before)"), default=14
-    )
-    partial_refund_days = models.PositiveSmallIntegerField(
-        _("partial refund up to (days before)"), default=7
-    )
+    full_refund_days = models.PositiveSmallIntegerField(_("full refund up to (days before)"), default=14)
+    partial_refund_days = models.PositiveSmallIntegerField(_("partial refund up to (days before)"), default=7)
     partial_refund_percent = models.PositiveSmallIntegerField(
         _("partial refund (%)"), default=50, validators=[MaxValueValidator(100)]
     )
@@ -90,8 +88,11 @@ class Tour(TimeStamped):
         verbose_name_plural = _("tours")
         constraints = [
             models.CheckConstraint(condition=Q(min_group__gte=1), name="tour_min_group_positive"),
-            models.CheckConstraint(condition=Q(max_group__gte=F("min_group")), name="tour_max_ge_min_group",
-                                   violation_error_message=_("The maximum group must be at least the minimum.")),
+            models.CheckConstraint(
+                condition=Q(max_group__gte=F("min_group")),
+                name="tour_max_ge_min_group",
+                violation_error_message=_("The maximum group must be at least the minimum."),
+            ),
             models.CheckConstraint(condition=Q(adult_price__gt=0), name="tour_adult_price_positive"),
             models.CheckConstraint(condition=Q(duration_days__gte=1), name="tour_duration_positive"),
             models.CheckConstraint(condition=Q(partial_refund_percent__lte=100), name="tour_partial_refund_le_100"),
@@ -234,15 +235,27 @@ class ShareRule(models.Model):
 
     tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="share_rules")
     cooperative = models.ForeignKey(
-        "cooperatives.Cooperative", on_delete=models.PROTECT, null=True, blank=True, related_name="share_rules",
+        "cooperatives.Cooperative",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="share_rules",
         verbose_name=_("cooperative"),
     )
     fund = models.ForeignKey(
-        "cooperatives.CommunityFund", on_delete=models.PROTECT, null=True, blank=True, related_name="share_rules",
+        "cooperatives.CommunityFund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="share_rules",
         verbose_name=_("community fund"),
     )
     farm = models.ForeignKey(
-        "farms.Farm", on_delete=models.PROTECT, null=True, blank=True, related_name="share_rules",
+        "farms.Farm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="share_rules",
         verbose_name=_("host farm"),
     )
     basis_points = models.PositiveSmallIntegerField(
@@ -269,12 +282,17 @@ class ShareRule(models.Model):
                 name="share_rule_exactly_one_recipient",
                 violation_error_message=_("Choose exactly one recipient: a cooperative, a fund or a farm."),
             ),
-            models.UniqueConstraint(fields=["tour", "cooperative"], condition=Q(cooperative__isnull=False),
-                                    name="share_rule_unique_cooperative"),
-            models.UniqueConstraint(fields=["tour", "fund"], condition=Q(fund__isnull=False),
-                                    name="share_rule_unique_fund"),
-            models.UniqueConstraint(fields=["tour", "farm"], condition=Q(farm__isnull=False),
-                                    name="share_rule_unique_farm"),
+            models.UniqueConstraint(
+                fields=["tour", "cooperative"],
+                condition=Q(cooperative__isnull=False),
+                name="share_rule_unique_cooperative",
+            ),
+            models.UniqueConstraint(
+                fields=["tour", "fund"], condition=Q(fund__isnull=False), name="share_rule_unique_fund"
+            ),
+            models.UniqueConstraint(
+                fields=["tour", "farm"], condition=Q(farm__isnull=False), name="share_rule_unique_farm"
+            ),
         ]
 
     def __str__(self):
@@ -294,3 +312,30 @@ class ShareRule(models.Model):
     def percent_display(self) -> str:
         whole, frac = divmod(self.basis_points, 100)
         return f"{whole}%" if not frac else f"{whole}.{frac:02d}".rstrip("0") + "%"
+
+
+class SeatHold(models.Model):
+    """Seats of a departure taken by one booking.
+
+    A hold is *active* while it is not released and either has no expiry (the booking is
+    paid) or its expiry is in the future. Availability counts active holds only, so an
+    expired hold frees its seats at once; a periodic task also marks them released.
+    Holds are created and changed only by ``tours.services`` (which lock the departure).
+    """
+
+    departure = models.ForeignKey(Departure, on_delete=models.PROTECT, related_name="holds")
+    units = models.PositiveSmallIntegerField(_("seats"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seat hold")
+        verbose_name_plural = _("seat holds")
+        constraints = [models.CheckConstraint(condition=Q(units__gt=0), name="seat_hold_units_positive")]
+        indexes = [
+            models.Index(fields=["departure"], condition=Q(released_at__isnull=True), name="seat_hold_unreleased"),
+        ]
+
+    def __str__(self):
+        return f"{self.units} × {self.departure_id}"

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
 from cacaotours.core.money import Money, basis_points_split
 from farms.models import Farm
 
-from .models import Departure, ItineraryStop, Route, RoutePhoto, ShareRule, Tour, TourPhoto
+from .models import Departure, ItineraryStop, Route, RoutePhoto, SeatHold, ShareRule, Tour, TourPhoto
 
 UPCOMING_DAYS = 90
 
@@ -29,9 +30,7 @@ def _with_cover_photos(queryset: QuerySet, model) -> QuerySet:
 
 def _next_departure_subquery():
     return Subquery(
-        Departure.objects.filter(
-            tour=OuterRef("pk"), status=Departure.Status.OPEN, starts_at__gt=timezone.now()
-        )
+        Departure.objects.filter(tour=OuterRef("pk"), status=Departure.Status.OPEN, starts_at__gt=timezone.now())
         .order_by("starts_at")
         .values("starts_at")[:1]
     )
@@ -40,9 +39,7 @@ def _next_departure_subquery():
 def route_list_published() -> QuerySet[Route]:
     """Published routes with their photos and the number of published tours (2 queries)."""
     return _with_cover_photos(
-        Route.objects.filter(is_published=True).annotate(
-            tour_count=Count("tours", filter=Q(tours__is_published=True))
-        ),
+        Route.objects.filter(is_published=True).annotate(tour_count=Count("tours", filter=Q(tours__is_published=True))),
         RoutePhoto,
     )
 
@@ -61,9 +58,11 @@ def tour_list(*, route: Route | None = None, featured: bool = False, photos: boo
 
 
 def route_get_published(*, slug: str) -> Route:
-    route = Route.objects.filter(is_published=True, slug=slug).prefetch_related(
-        Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id"))
-    ).first()
+    route = (
+        Route.objects.filter(is_published=True, slug=slug)
+        .prefetch_related(Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id")))
+        .first()
+    )
     if route is None:
         raise Http404("No such route")
     return route
@@ -101,9 +100,28 @@ def itinerary_days(tour: Tour) -> list[ItineraryDay]:
     return [ItineraryDay(day=day, stops=list(group)) for day, group in groupby(stops, key=lambda s: s.day)]
 
 
-def departure_queryset_with_availability() -> QuerySet[Departure]:
-    """Departures annotated with ``seats_left`` (the one place availability is computed)."""
-    return Departure.objects.annotate(seats_left=F("capacity"))
+def active_holds_q(now=None) -> Q:
+    """Holds that take seats now: not released, and paid (no expiry) or not yet expired."""
+    now = now or timezone.now()
+    return Q(released_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def departure_queryset_with_availability(now=None) -> QuerySet[Departure]:
+    """Departures annotated with ``seats_taken`` and ``seats_left`` (never below zero).
+
+    The one place availability is computed: expired holds stop counting the moment they
+    expire, before any task has released them.
+    """
+    taken = (
+        SeatHold.objects.filter(active_holds_q(now), departure=OuterRef("pk"))
+        .order_by()
+        .values("departure")
+        .annotate(total=Sum("units"))
+        .values("total")
+    )
+    return Departure.objects.annotate(seats_taken=Coalesce(Subquery(taken), 0)).annotate(
+        seats_left=Greatest(F("capacity") - F("seats_taken"), 0)
+    )
 
 
 def departure_list_upcoming(*, tour: Tour, limit: int = 12) -> list[Departure]:
@@ -147,7 +165,9 @@ class MoneyBreakdown:
 def share_rule_list(*, tour: Tour) -> list[ShareRule]:
     """A tour's share rules with their recipients (1 query)."""
     return list(
-        ShareRule.objects.filter(tour=tour).select_related("cooperative", "fund", "farm").order_by("-basis_points", "id")
+        ShareRule.objects.filter(tour=tour)
+        .select_related("cooperative", "fund__cooperative", "farm")
+        .order_by("-basis_points", "id")
     )
 
 
@@ -157,7 +177,7 @@ def money_breakdown(*, rules: list[ShareRule], total: Money) -> MoneyBreakdown:
     lines = []
     for rule, part in zip(rules, parts, strict=True):
         recipient = rule.recipient
-        url = recipient.get_absolute_url() if hasattr(recipient, "get_absolute_url") else ""
+        url = recipient.get_absolute_url() if getattr(recipient, "is_published", False) else ""
         lines.append(
             ShareLine(
                 name=str(recipient.name),
@@ -176,13 +196,10 @@ def money_breakdown(*, rules: list[ShareRule], total: Money) -> MoneyBreakdown:
     )
 
 
-
 def farm_list_on_route(*, route: Route):
     """Published farms visited by the route's published tours (1 query)."""
     return (
-        Farm.objects.filter(
-            is_published=True, stops__tour__route=route, stops__tour__is_published=True
-        )
+        Farm.objects.filter(is_published=True, stops__tour__route=route, stops__tour__is_published=True)
         .select_related("cooperative")
         .distinct()
         .order_by("name")

@@ -20,7 +20,7 @@ class PhotoAdminForm(forms.ModelForm):
     )
 
     class Meta:
-        exclude = ("image",)
+        exclude = ("image",)  # noqa: DJ006 - the admin supplies the fields; the file comes via `upload`
 
     def clean(self):
         cleaned = super().clean()

@@ -48,7 +48,13 @@ def validate_photo(upload) -> CleanImage:
         with Image.open(upload) as probe:
             fmt = probe.format
             width, height = probe.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(
+            _("The photo has too many pixels; the limit is %(mp)s megapixels.")
+            % {"mp": settings.PHOTO_MAX_PIXELS // 1_000_000},
+            code="too_many_pixels",
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(_("This file is not a JPEG, PNG or WebP photo."), code="not_image") from exc
     if fmt not in ALLOWED_FORMATS:
         raise ValidationError(_("Only JPEG, PNG and WebP photos are accepted."), code="bad_format")

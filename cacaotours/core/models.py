@@ -50,9 +50,7 @@ class PayoutDetails(models.Model):
     )
     bank_name = models.CharField(_("bank"), max_length=80, blank=True)
     bank_account_holder = models.CharField(_("account holder"), max_length=120, blank=True)
-    bank_cci = models.CharField(
-        _("CCI (20 digits)"), max_length=20, blank=True, validators=[cci_validator]
-    )
+    bank_cci = models.CharField(_("CCI (20 digits)"), max_length=20, blank=True, validators=[cci_validator])
 
     class Meta:
         abstract = True
@@ -71,8 +69,7 @@ class PayoutDetails(models.Model):
                 violation_error_message=_("Stripe Connect payouts need a connected account id."),
             ),
             models.CheckConstraint(
-                condition=~Q(payout_method=PayoutMethod.BANK_TRANSFER)
-                | (~Q(bank_cci="") & ~Q(bank_account_holder="")),
+                condition=~Q(payout_method=PayoutMethod.BANK_TRANSFER) | (~Q(bank_cci="") & ~Q(bank_account_holder="")),
                 name=f"{prefix}_bank_needs_cci_and_holder",
                 violation_error_message=_("Bank transfers need the account holder and a CCI."),
             ),

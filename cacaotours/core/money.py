@@ -42,11 +42,15 @@ class Money:
     @classmethod
     def from_decimal(cls, value: str | Decimal | int, currency: str) -> Money:
         """Parse a major-unit amount such as ``"120.50"`` exactly (no float)."""
+        if currency not in CURRENCIES:
+            raise ValueError(f"Unsupported currency {currency!r}")
         exponent = CURRENCIES[currency][1]
         try:
             dec = Decimal(str(value))
         except InvalidOperation as exc:
             raise ValueError(f"Not an amount: {value!r}") from exc
+        if not dec.is_finite():
+            raise ValueError(f"Not an amount: {value!r}")
         quantum = Decimal(1).scaleb(-exponent)
         if dec.quantize(quantum, rounding=ROUND_HALF_UP) != dec:
             raise ValueError(f"{value} has more than {exponent} decimal places")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "cacaotours.users.apps.UsersConfig",
     "cacaotours.core.apps.CoreConfig",
     "cooperatives",
@@ -68,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -172,12 +177,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Publishing fails fast when Redis is down: the outbox and sweepers make up for it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 # Stripe: unset keys mean the simulated checkout (allowed only with DEBUG).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")  # tests point stripe-python at a loopback server
+STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Kallpa Travel <reservas@kallpa.example>")
@@ -194,3 +202,57 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Bookings
+BOOKING_HOLD_MINUTES = int(env("BOOKING_HOLD_MINUTES", "15"))
+BOOKING_REMINDER_DAYS = 3
+# Money events that bookings hands to the revenue-share ledger (same transaction; see docs/ledger.md).
+BOOKING_PAYMENT_CAPTURED_HOOKS = ["cooperatives.services.shares_split_on_capture"]
+BOOKING_PAYMENT_REFUNDED_HOOKS = ["cooperatives.services.shares_reverse_on_refund"]
+BOOKING_PAYMENT_FEE_HOOKS = ["cooperatives.services.payment_fee_post"]
+# Stripe events that belong to other apps: type → function(obj=...) run in the event's transaction.
+STRIPE_EVENT_HOOKS = {"account.updated": "cooperatives.services.connected_account_updated"}
+# Routing of shares to recipients.
+STRIPE_CALLS_PER_SECOND = int(env("STRIPE_CALLS_PER_SECOND", "20"))
+# The simulated checkout stands in for Stripe only when no key is configured (never in production).
+SIMULATED_CHECKOUT = not STRIPE_SECRET_KEY
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-holds": {"task": "bookings.tasks.booking_expire_holds", "schedule": 60.0},
+    "send-departure-reminders": {"task": "bookings.tasks.booking_reminders_send", "schedule": 3600.0},
+    "retry-stuck-stripe-events": {"task": "bookings.tasks.stripe_events_retry_stuck", "schedule": 300.0},
+    "routing-sweep": {"task": "cooperatives.tasks.routing_sweep", "schedule": 60.0},
+    "reconcile-ledger": {"task": "cooperatives.tasks.ledger_reconcile", "schedule": crontab(hour=4, minute=15)},
+}
+
+# Accounts (django-allauth): e-mail is the login; passwords optional thanks to login by code.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "bookings:list"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
+    "change_password": "5/m/user",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kallpa Travel] "
+# Social providers can be added to INSTALLED_APPS (allauth.socialaccount.providers.*) and
+# configured here; none is enabled by default (this platform may run without internet).
+SOCIALACCOUNT_PROVIDERS: dict = {}

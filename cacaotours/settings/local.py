@@ -4,4 +4,4 @@ from .base import *  # noqa: F403
 from .base import env, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env("SECRET_KEY", "local-development-only-not-secret")  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", "local-development-only-not-secret")

@@ -13,10 +13,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production.")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production (Celery broker and cache).")
+SIMULATED_CHECKOUT = False
 if not STRIPE_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "STRIPE_SECRET_KEY must be set in production: the simulated checkout is for DEBUG only."
-    )
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY must be set in production: the simulated checkout is for DEBUG only.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

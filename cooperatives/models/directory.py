@@ -96,6 +96,12 @@ class CommunityFund(PayoutDetails, TimeStamped):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        """Funds are presented on their cooperative's page (select_related the cooperative)."""
+        if self.cooperative is None:
+            return ""
+        return f"{self.cooperative.get_absolute_url()}#fund-{self.slug}"
+
 
 class Membership(TimeStamped):
     """A user's role in a cooperative or a community fund (exactly one of the two)."""
@@ -105,15 +111,11 @@ class Membership(TimeStamped):
         TREASURER = "treasurer", _("Treasurer")
         VIEWER = "viewer", _("Viewer")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     cooperative = models.ForeignKey(
         Cooperative, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True
     )
-    fund = models.ForeignKey(
-        CommunityFund, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True
-    )
+    fund = models.ForeignKey(CommunityFund, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
 
     class Meta:

@@ -1,0 +1,754 @@
+"""Writes for bookings and payments. Every state change goes through ``bookings.states``.
+
+Rules of this module:
+* one short transaction per service; the departure row lock is taken late (in
+  ``tours.services``) and held only for the hold check and its inserts;
+* no Stripe call and no e-mail while a transaction is open: network work runs before the
+  transaction or after commit (``transaction.on_commit`` → Celery task);
+* the simulated checkout and a real Stripe webhook reach ``payment_confirm`` through the
+  same event handler (``stripe_event_handle``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from cacaotours.core.money import Money
+from tours.models import Departure
+from tours.services import SeatsUnavailable, departure_seats_hold, seat_hold_make_permanent, seat_hold_release
+
+from . import gateway
+from .models import Booking, BookingStatus, Participant, Payment, PaymentStatus, Refund, StripeEvent
+from .states import booking_move, payment_move
+
+logger = logging.getLogger(__name__)
+B = BookingStatus
+P = PaymentStatus
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+
+
+class BookingError(Exception):
+    """A request the traveller (or staff) can fix: shown as a message, nothing changed."""
+
+
+def _hooks_run(setting: str, **kwargs) -> None:
+    """Call the functions a setting names, inside the caller's transaction.
+
+    This is how bookings hands money events to the revenue-share ledger without importing
+    it (``cooperatives`` depends on ``bookings``, never the other way round): the split is
+    written in the same transaction as the confirmation, the reversal in the same
+    transaction as the refund.
+    """
+    for path in getattr(settings, setting, ()):
+        import_string(path)(**kwargs)
+
+
+def booking_reference_new() -> str:
+    return "KT-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+# -- holding seats ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    adults: int
+    children: int
+    adult_price: Money
+    child_price: Money
+    total: Money
+
+    @property
+    def units(self) -> int:
+        return self.adults + self.children
+
+
+def booking_quote(*, tour, adults: int, children: int) -> Quote:
+    """Prices per unit type from the tour, total computed here (the form's totals are ignored)."""
+    if adults < 1:
+        raise BookingError(_("A booking needs at least one adult."))
+    if children < 0:
+        raise BookingError(_("The number of children cannot be negative."))
+    if children and tour.child_price is None:
+        raise BookingError(_("This tour does not accept children."))
+    if adults + children > tour.max_group:
+        raise BookingError(_("This tour takes at most %(n)s travellers per booking.") % {"n": tour.max_group})
+    adult_price = tour.adult
+    child_price = tour.child or Money.zero(tour.currency)
+    return Quote(adults, children, adult_price, child_price, adult_price * adults + child_price * children)
+
+
+def booking_hold_seats(*, departure_id: int, adults: int, children: int, user, language: str, now=None) -> Booking:
+    """Hold seats for ``user`` for BOOKING_HOLD_MINUTES; return the HELD booking.
+
+    One short transaction: lock the departure, count active holds, insert the hold, the
+    booking and its first transition (7 queries with the session and user lookups).
+    Raises BookingError / SeatsUnavailable with a message for the traveller.
+    """
+    now = now or timezone.now()
+    expires_at = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+    if adults < 1:
+        raise BookingError(_("A booking needs at least one adult."))
+    if children < 0:
+        raise BookingError(_("The number of children cannot be negative."))
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                try:
+                    hold = departure_seats_hold(
+                        departure_id=departure_id, units=adults + children, expires_at=expires_at, now=now
+                    )
+                except Departure.DoesNotExist:
+                    raise BookingError(_("This departure does not exist.")) from None
+                tour = hold.departure.tour
+                if not tour.is_published:
+                    raise SeatsUnavailable(_("This departure is no longer open for booking."))
+                quote = booking_quote(tour=tour, adults=adults, children=children)
+                booking = Booking.objects.create(
+                    reference=booking_reference_new(),
+                    user=user,
+                    departure=hold.departure,
+                    hold=hold,
+                    status=B.HELD,
+                    adults=adults,
+                    children=children,
+                    currency=tour.currency,
+                    adult_price=quote.adult_price.amount,
+                    child_price=quote.child_price.amount,
+                    total_amount=quote.total.amount,
+                    expires_at=expires_at,
+                    language=language,
+                    contact_name=user.get_full_name() or user.email,
+                    contact_email=user.email,
+                    contact_phone=user.phone,
+                )
+                booking.transitions.create(from_status="", to_status=B.HELD, actor=user, reason="seats held")
+                return booking
+        except IntegrityError:
+            # A reference collision (1 in ~10^8); try again with a new reference.
+            continue
+    raise BookingError(_("We could not hold your seats; please try again."))
+
+
+def booking_details_save(
+    *,
+    booking: Booking,
+    participants: list[dict],
+    emergency_contact_name: str,
+    emergency_contact_phone: str,
+    notes: str,
+    language: str,
+    now=None,
+) -> Booking:
+    """Store participant details while the hold is active."""
+    now = now or timezone.now()
+    if len(participants) != booking.units:
+        raise BookingError(_("Please give the details of every traveller."))
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in (B.HELD, B.AWAITING_PAYMENT) or booking.expires_at <= now:
+            raise BookingError(_("This hold has expired; please choose your seats again."))
+        booking.participants.all().delete()
+        Participant.objects.bulk_create(
+            Participant(
+                booking=booking,
+                full_name=p["full_name"],
+                is_child=p.get("is_child", False),
+                dietary_needs=p.get("dietary_needs", ""),
+            )
+            for p in participants
+        )
+        booking.emergency_contact_name = emergency_contact_name
+        booking.emergency_contact_phone = emergency_contact_phone
+        booking.notes = notes
+        booking.language = language
+        fields = ["emergency_contact_name", "emergency_contact_phone", "notes", "language", "updated_at"]
+        if booking.contact_name in ("", booking.contact_email):
+            booking.contact_name = participants[0]["full_name"]  # the account had no name yet
+            fields.append("contact_name")
+        booking.save(update_fields=fields)
+    return booking
+
+
+# -- checkout -----------------------------------------------------------------------------
+
+
+def _checkout_params(*, booking: Booking, payment: Payment, base_url: str) -> dict:
+    """The Checkout Session's parameters: the same for every retry of one payment.
+
+    A retry reuses the payment's idempotency key, and Stripe refuses a key sent again
+    with other parameters; so nothing here depends on the clock or the request's language.
+    The session outlives every retry (made while the hold lasts) by Stripe's minimum 30 min.
+    """
+    with translation.override(booking.language):
+        return _checkout_params_in_language(booking=booking, payment=payment, base_url=base_url)
+
+
+def _checkout_params_in_language(*, booking: Booking, payment: Payment, base_url: str) -> dict:
+    tour = booking.departure.tour
+    line_items = [
+        {
+            "price_data": {
+                "currency": booking.currency.lower(),
+                "unit_amount": booking.adult_price,
+                "product_data": {"name": f"{tour.title} · {_('Adult')}"},
+            },
+            "quantity": booking.adults,
+        }
+    ]
+    if booking.children:
+        line_items.append(
+            {
+                "price_data": {
+                    "currency": booking.currency.lower(),
+                    "unit_amount": booking.child_price,
+                    "product_data": {"name": f"{tour.title} · {_('Child')}"},
+                },
+                "quantity": booking.children,
+            }
+        )
+    metadata = {"booking_id": str(booking.pk), "payment_id": str(payment.pk), "reference": booking.reference}
+    success = base_url + reverse("bookings:success", kwargs={"reference": booking.reference})
+    cancel = base_url + reverse("bookings:details", kwargs={"reference": booking.reference})
+    return {
+        "mode": "payment",
+        "line_items": line_items,
+        "client_reference_id": booking.reference,
+        "customer_email": booking.contact_email,
+        "metadata": metadata,
+        "payment_intent_data": {"transfer_group": booking.reference, "metadata": metadata},
+        "success_url": success + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": cancel,
+        "expires_at": int((payment.created_at + timedelta(minutes=settings.BOOKING_HOLD_MINUTES + 31)).timestamp()),
+        "locale": "es" if booking.language == "es" else "en",
+    }
+
+
+def booking_checkout_start(*, booking: Booking, base_url: str, now=None) -> str:
+    """Create (or reuse) the payment and its Checkout Session; return the URL to send the traveller to.
+
+    The Payment row is committed before Stripe is called, and the call carries an
+    idempotency key derived from it, so a retry never creates a second session.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().select_related("departure__tour").get(pk=booking.pk)
+        if booking.status not in (B.HELD, B.AWAITING_PAYMENT) or booking.expires_at <= now:
+            raise BookingError(_("This hold has expired; please choose your seats again."))
+        if booking.participants.count() != booking.units:
+            raise BookingError(_("Please give the details of every traveller first."))
+        # An unfinished earlier attempt (Stripe failed or timed out) is retried with the same
+        # idempotency key: if Stripe did create that session, it is replayed, not duplicated.
+        payment = booking.payments.filter(status=P.CREATED, amount=booking.total_amount).order_by("pk").first()
+        if payment is not None and payment.checkout_url:
+            return payment.checkout_url
+        if payment is None:
+            payment = Payment.objects.create(
+                booking=booking,
+                provider=Payment.Provider.STRIPE if gateway.stripe_enabled() else Payment.Provider.SIMULATED,
+                amount=booking.total_amount,
+                currency=booking.currency,
+            )
+            payment.transitions.create(from_status="", to_status=P.CREATED, reason="checkout started")
+    params = _checkout_params(booking=booking, payment=payment, base_url=base_url)
+    session = gateway.checkout_session_create(
+        payment_id=payment.pk, params=params, idempotency_key=f"checkout-session-{payment.pk}"
+    )
+    with transaction.atomic():
+        # Lock order everywhere: payment, then booking.
+        Payment.objects.filter(pk=payment.pk).update(checkout_session_id=session.id, checkout_url=session.url)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status == B.HELD:
+            booking_move(booking=booking, to=B.AWAITING_PAYMENT, reason="sent to checkout", actor=booking.user)
+    return session.url
+
+
+# -- confirmation (the one path for Stripe webhooks and the simulated checkout) ----------
+
+
+def _find_payment(session: dict) -> Payment | None:
+    metadata = session.get("metadata") or {}
+    payment_id = metadata.get("payment_id")
+    query = Payment.objects.select_for_update()
+    if payment_id and str(payment_id).isdigit():
+        payment = query.filter(pk=int(payment_id)).first()
+        if payment:
+            return payment
+    if session.get("id"):
+        return query.filter(checkout_session_id=session["id"]).first()
+    return None
+
+
+def payment_confirm(*, session: dict, now=None) -> Booking | None:
+    """Record a paid Checkout Session and confirm its booking (or refund if seats are gone).
+
+    Tolerates duplicates and out-of-order events: acts only from the states it expects.
+    An amount or currency that differs from the booking flags it for staff instead.
+    """
+    now = now or timezone.now()
+    refund_after_commit = None
+    with transaction.atomic():
+        payment = _find_payment(session)
+        if payment is None:
+            logger.warning("checkout session %s matches no payment", session.get("id"))
+            return None
+        booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+        amount = int(session.get("amount_total") or 0)
+        currency = str(session.get("currency") or "").upper()
+        updates = {
+            "checkout_session_id": payment.checkout_session_id or session.get("id"),
+            "payment_intent_id": session.get("payment_intent") or payment.payment_intent_id,
+        }
+        for field, value in updates.items():
+            setattr(payment, field, value)
+        if payment.status in (P.CREATED, P.PENDING):
+            payment.amount_received = amount
+            payment_move(
+                payment=payment,
+                to=P.SUCCEEDED,
+                reason="checkout session paid",
+                extra_fields=("amount_received", "checkout_session_id", "payment_intent_id"),
+            )
+        elif payment.status != P.SUCCEEDED:
+            return booking  # already refunded or failed: nothing to do
+        if booking.status in (B.CONFIRMED, B.CANCELLED, B.REFUNDED):
+            return booking  # a duplicate or late event
+        if amount != booking.total_amount or currency != booking.currency:
+            booking.flagged = True
+            booking.flag_reason = _("Amount paid %(paid)s does not match the booking total %(total)s.") % {
+                "paid": f"{amount} {currency}",
+                "total": booking.total.format(),
+            }
+            booking.save(update_fields=["flagged", "flag_reason", "updated_at"])
+            # Money was taken: keep the seats (if still free) until staff resolve the flag.
+            with contextlib.suppress(SeatsUnavailable):
+                seat_hold_make_permanent(hold=booking.hold, now=now)
+            return booking
+        try:
+            seat_hold_make_permanent(hold=booking.hold, now=now)
+        except SeatsUnavailable:
+            if booking.status != B.EXPIRED:
+                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired before payment", now=now)
+            booking_move(booking=booking, to=B.REFUNDED, reason="paid after the seats were gone: refunded", now=now)
+            refund_after_commit = _refund_record(
+                payment=payment, amount=payment.amount_received, reason="seats no longer available"
+            )
+        else:
+            booking_move(booking=booking, to=B.CONFIRMED, reason="payment received", now=now)
+            _hooks_run("BOOKING_PAYMENT_CAPTURED_HOOKS", booking=booking, payment=payment)
+            from .tasks import booking_confirmation_send
+
+            transaction.on_commit(lambda: booking_confirmation_send.delay(booking.pk))
+    if refund_after_commit is not None:
+        from .tasks import booking_late_payment_notify, refund_execute
+
+        refund_id = refund_after_commit.pk
+        transaction.on_commit(lambda: refund_execute.delay(refund_id))
+        transaction.on_commit(lambda: booking_late_payment_notify.delay(booking.pk))
+    return booking
+
+
+def payment_charge_record(*, payment_id: int) -> None:
+    """Look up and store the charge id of a succeeded payment (network call outside transactions)."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.charge_id or not payment.payment_intent_id:
+        return
+    facts = gateway.payment_intent_charge(payment.payment_intent_id)
+    with transaction.atomic():
+        updated = Payment.objects.filter(pk=payment_id, charge_id="").update(charge_id=facts.charge_id)
+        if updated and facts.fee:
+            payment.charge_id = facts.charge_id
+            _hooks_run(
+                "BOOKING_PAYMENT_FEE_HOOKS",
+                payment=payment,
+                fee=facts.fee,
+                currency=facts.fee_currency or payment.currency,
+            )
+
+
+def payment_fail(*, session: dict, reason: str) -> Booking | None:
+    """An async payment failed: the traveller may try again while the hold lasts."""
+    with transaction.atomic():
+        payment = _find_payment(session)
+        if payment is None or payment.status not in (P.CREATED, P.PENDING):
+            return None
+        payment_move(payment=payment, to=P.FAILED, reason=reason)
+        booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+        if booking.status == B.AWAITING_PAYMENT:
+            booking_move(booking=booking, to=B.HELD, reason=reason)
+        return booking
+
+
+def payment_pending(*, session: dict) -> None:
+    with transaction.atomic():
+        payment = _find_payment(session)
+        if payment is not None and payment.status == P.CREATED:
+            payment_move(payment=payment, to=P.PENDING, reason="asynchronous payment started")
+
+
+def checkout_session_expire(*, session: dict, now=None) -> Booking | None:
+    """Stripe expired the session: the booking's hold ends now unless it was paid."""
+    with transaction.atomic():
+        payment = _find_payment(session)
+        if payment is None:
+            return None
+        if payment.status in (P.CREATED, P.PENDING):
+            payment_move(payment=payment, to=P.FAILED, reason="checkout session expired")
+        booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+        if booking.status in (B.HELD, B.AWAITING_PAYMENT):
+            booking_move(booking=booking, to=B.EXPIRED, reason="checkout session expired", now=now)
+            seat_hold_release(hold=booking.hold, now=now)
+        return booking
+
+
+def booking_expire_holds(*, now=None) -> int:
+    """Mark every booking whose hold has expired (beat task). Availability already ignores them."""
+    now = now or timezone.now()
+    expired = 0
+    ids = list(
+        Booking.objects.filter(status__in=(B.HELD, B.AWAITING_PAYMENT), expires_at__lte=now, flagged=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for booking_id in ids:
+        with transaction.atomic():
+            booking = Booking.objects.select_for_update().get(pk=booking_id)
+            if booking.status in (B.HELD, B.AWAITING_PAYMENT) and booking.expires_at <= now:
+                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired", now=now)
+                seat_hold_release(hold=booking.hold, now=now)
+                expired += 1
+    return expired
+
+
+def booking_flag(*, booking_id: int, reason: str) -> None:
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        booking.flagged = True
+        booking.flag_reason = reason[:300]
+        booking.save(update_fields=["flagged", "flag_reason", "updated_at"])
+
+
+# -- cancellation and refunds --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    days_before: int
+    percent: int
+    amount: Money
+
+    @property
+    def is_full(self) -> bool:
+        return self.percent == 100
+
+
+def booking_refund_quote(*, booking: Booking, now=None) -> RefundQuote:
+    """What the tour's cancellation policy refunds if the traveller cancels now."""
+    now = now or timezone.now()
+    tour = booking.departure.tour
+    days = (timezone.localdate(booking.departure.starts_at) - timezone.localdate(now)).days
+    if days >= tour.full_refund_days:
+        percent = 100
+    elif days >= tour.partial_refund_days:
+        percent = tour.partial_refund_percent
+    else:
+        percent = 0
+    paid = sum(
+        p.amount_received - p.amount_refunded
+        for p in booking.payments.all()
+        if p.status in (P.SUCCEEDED, P.PARTIALLY_REFUNDED)
+    )
+    return RefundQuote(days_before=days, percent=percent, amount=Money(paid * percent // 100, booking.currency))
+
+
+def _refund_record(*, payment: Payment, amount: int, reason: str, actor=None) -> Refund:
+    """Write the refund intention (inside the caller's transaction); the Stripe call comes after commit."""
+    remaining = payment.amount_received - payment.amount_refunded
+    if amount <= 0:
+        raise BookingError(_("A refund must be more than zero."))
+    if amount > remaining:
+        raise BookingError(
+            _("The refund is more than what remains of the payment (%(rest)s).")
+            % {"rest": Money(remaining, payment.currency).format()}
+        )
+    sequence = payment.refunds.count() + 1
+    return Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        reason=reason[:300],
+        idempotency_key=f"refund-{payment.pk}-{sequence}",
+        created_by=actor,
+    )
+
+
+def booking_cancel(*, booking: Booking, actor, reason: str, now=None) -> tuple[Booking, Refund | None]:
+    """Cancel a confirmed booking per its tour's policy; the refund runs after commit."""
+    now = now or timezone.now()
+    refund = None
+    with transaction.atomic():
+        # Lock order everywhere: payment, then booking (as the webhook handlers do).
+        payments = list(Payment.objects.select_for_update().filter(booking_id=booking.pk).order_by("pk"))
+        booking = Booking.objects.select_for_update(of=("self",)).select_related("departure__tour").get(pk=booking.pk)
+        if booking.status != B.CONFIRMED:
+            raise BookingError(_("Only a confirmed booking can be cancelled."))
+        if booking.departure.starts_at <= now:
+            raise BookingError(_("This tour has already started."))
+        quote = booking_refund_quote(booking=booking, now=now)
+        booking_move(booking=booking, to=B.CANCELLED, reason=reason, actor=actor, now=now)
+        seat_hold_release(hold=booking.hold, now=now)
+        payment = next((p for p in payments if p.status in (P.SUCCEEDED, P.PARTIALLY_REFUNDED)), None)
+        if quote.amount.amount > 0 and payment is not None:
+            refund = _refund_record(payment=payment, amount=quote.amount.amount, reason=reason, actor=actor)
+        from .tasks import booking_cancellation_send, refund_execute
+
+        booking_id = booking.pk
+        transaction.on_commit(lambda: booking_cancellation_send.delay(booking_id))
+        if refund is not None:
+            refund_id = refund.pk
+            transaction.on_commit(lambda: refund_execute.delay(refund_id))
+    return booking, refund
+
+
+def refund_execute(*, refund_id: int) -> Refund:
+    """Send a recorded refund to Stripe (idempotent) and book its effect on the payment."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    payment = refund.payment
+    try:
+        stripe_refund_id = gateway.refund_create(
+            payment_intent_id=payment.payment_intent_id,
+            amount=refund.amount,
+            idempotency_key=refund.idempotency_key,
+            metadata={"booking": payment.booking.reference, "refund_id": str(refund.pk)},
+        )
+    except (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError) as exc:
+        # Permanent: Stripe will not do it however often we ask. Record it and tell staff.
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund_id, status=Refund.Status.PENDING).update(status=Refund.Status.FAILED)
+            booking_flag(
+                booking_id=payment.booking_id,
+                reason=_("Refund of %(amount)s failed at Stripe: %(error)s")
+                % {"amount": Money(refund.amount, payment.currency).format(), "error": exc.user_message or exc},
+            )
+        logger.error("refund %s refused by Stripe: %s", refund_id, exc)
+        return Refund.objects.get(pk=refund_id)
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.status = Refund.Status.SUCCEEDED
+        refund.stripe_refund_id = stripe_refund_id
+        refund.save(update_fields=["status", "stripe_refund_id"])
+        _payment_refunded_total(payment_id=payment.pk, refunded=None, reason=f"refund {stripe_refund_id}")
+    return refund
+
+
+def _payment_refunded_total(*, payment_id: int, refunded: int | None, reason: str) -> Payment:
+    """Bring the payment's refunded total and status up to date (inside a transaction).
+
+    ``refunded`` is Stripe's figure (charge.refunded events); None means "sum our refunds".
+    The larger of Stripe's and ours wins, so the order of events does not matter.
+    """
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    ours = sum(r.amount for r in payment.refunds.filter(status=Refund.Status.SUCCEEDED))
+    total = min(max(ours, refunded or 0), payment.amount_received)
+    if total <= payment.amount_refunded:
+        return payment
+    delta = total - payment.amount_refunded
+    payment.amount_refunded = total
+    to = P.REFUNDED if total >= payment.amount_received else P.PARTIALLY_REFUNDED
+    payment_move(payment=payment, to=to, reason=reason, extra_fields=("amount_refunded",))
+    _hooks_run("BOOKING_PAYMENT_REFUNDED_HOOKS", payment=payment, amount=delta, reason=reason)
+    booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+    if to == P.REFUNDED and booking.status == B.CANCELLED:
+        booking_move(booking=booking, to=B.REFUNDED, reason=reason)
+    elif booking.status == B.CONFIRMED and total > ours:
+        # Refunded outside the platform (Stripe dashboard): staff decide what happens to the booking.
+        booking.flagged = True
+        booking.flag_reason = _("%(amount)s was refunded outside the platform; the booking is still confirmed.") % {
+            "amount": Money(total - ours, payment.currency).format()
+        }
+        booking.save(update_fields=["flagged", "flag_reason", "updated_at"])
+    return payment
+
+
+def charge_refunded_record(*, charge: dict) -> None:
+    """A charge.refunded event: Stripe's refunded total is the truth (refunds made in the dashboard too)."""
+    with transaction.atomic():
+        payment = Payment.objects.filter(payment_intent_id=charge.get("payment_intent") or "-").only("pk").first()
+        if payment is None:
+            return
+        _payment_refunded_total(
+            payment_id=payment.pk, refunded=int(charge.get("amount_refunded") or 0), reason="charge.refunded"
+        )
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
+    """Store a verified event once. Returns (event, created); a duplicate is a no-op."""
+    try:
+        with transaction.atomic():
+            return StripeEvent.objects.create(event_id=event["id"], type=event["type"], payload=event), True
+    except IntegrityError:
+        return StripeEvent.objects.get(event_id=event["id"]), False
+
+
+def stripe_event_handle(*, event_pk: int) -> str:
+    """Act on a stored event exactly once (the Celery task and the simulated checkout call this)."""
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event_pk)
+        if event.status != StripeEvent.Status.RECEIVED:
+            return event.status
+        obj = (event.payload.get("data") or {}).get("object") or {}
+        kind = event.type
+        if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+            if obj.get("payment_status") in ("paid", "no_payment_required"):
+                booking = payment_confirm(session=obj)
+                if booking is not None:
+                    payment_id = (obj.get("metadata") or {}).get("payment_id")
+                    _charge_lookup_after_commit(payment_id)
+            else:
+                payment_pending(session=obj)
+        elif kind == "checkout.session.async_payment_failed":
+            payment_fail(session=obj, reason="asynchronous payment failed")
+        elif kind == "checkout.session.expired":
+            checkout_session_expire(session=obj)
+        elif kind == "charge.refunded":
+            charge_refunded_record(charge=obj)
+        elif kind == "charge.dispute.created":
+            _dispute_record(dispute=obj)
+        elif kind in settings.STRIPE_EVENT_HOOKS:
+            import_string(settings.STRIPE_EVENT_HOOKS[kind])(obj=obj)
+        else:
+            event.status = StripeEvent.Status.IGNORED
+        if event.status == StripeEvent.Status.RECEIVED:
+            event.status = StripeEvent.Status.PROCESSED
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "processed_at"])
+        return event.status
+
+
+def _charge_lookup_after_commit(payment_id) -> None:
+    if payment_id and str(payment_id).isdigit():
+        from .tasks import payment_charge_record_task
+
+        transaction.on_commit(lambda: payment_charge_record_task.delay(int(payment_id)))
+
+
+def _dispute_record(*, dispute: dict) -> None:
+    charge_id = dispute.get("charge") or ""
+    intent_id = dispute.get("payment_intent") or ""
+    payment = Payment.objects.filter(charge_id=charge_id).first() if charge_id else None
+    if payment is None and intent_id:
+        payment = Payment.objects.filter(payment_intent_id=intent_id).first()
+    if payment is None:
+        return
+    amount = Money(int(dispute.get("amount") or 0), str(dispute.get("currency") or payment.currency).upper())
+    booking_flag(
+        booking_id=payment.booking_id,
+        reason=_("Payment disputed (%(amount)s at risk): %(reason)s")
+        % {"amount": amount.format(), "reason": dispute.get("reason", "")},
+    )
+
+
+def simulated_checkout_complete(*, payment: Payment, outcome: str) -> StripeEvent | None:
+    """The simulated checkout's Pay / Decline / Abandon, fed through the webhook's handler."""
+    if not settings.SIMULATED_CHECKOUT:
+        raise BookingError(_("The simulated checkout is not available."))
+    booking = payment.booking
+    session = {
+        "id": payment.checkout_session_id,
+        "object": "checkout.session",
+        "amount_total": payment.amount,
+        "currency": payment.currency.lower(),
+        "client_reference_id": booking.reference,
+        "metadata": {"booking_id": str(booking.pk), "payment_id": str(payment.pk), "reference": booking.reference},
+        "payment_intent": f"pi_sim_{payment.pk}",
+        "payment_status": "paid",
+        "status": "complete",
+    }
+    if outcome == "pay":
+        event_type = "checkout.session.completed"
+    elif outcome == "decline":
+        event_type = "checkout.session.async_payment_failed"
+        session.update(payment_status="unpaid")
+    elif outcome == "abandon":
+        event_type = "checkout.session.expired"
+        session.update(payment_status="unpaid", status="expired")
+    else:
+        raise BookingError(_("Unknown checkout action."))
+    event = {
+        "id": f"evt_sim_{payment.pk}_{outcome}",
+        "object": "event",
+        "type": event_type,
+        "created": int(timezone.now().timestamp()),
+        "data": {"object": session},
+    }
+    record, created = stripe_event_record(event=event)
+    if created:
+        stripe_event_handle(event_pk=record.pk)
+        record.refresh_from_db()
+    return record
+
+
+def departure_get_bookable(*, departure_id: int) -> Departure:
+    return Departure.objects.select_related("tour").get(pk=departure_id)
+
+
+# -- accounts --------------------------------------------------------------------------------
+
+ANONYMISED = "—"
+
+
+def traveller_account_delete(*, user) -> None:
+    """Delete a traveller's account: bookings stay for the operator, personal data goes.
+
+    Refused while a booking is held or awaiting payment (its payment could still arrive).
+    """
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        if Booking.objects.filter(user=user, status__in=(B.HELD, B.AWAITING_PAYMENT)).exists():
+            raise BookingError(_("Finish or let your pending booking expire before deleting your account."))
+        bookings = Booking.objects.filter(user=user)
+        Participant.objects.filter(booking__in=bookings).update(full_name=ANONYMISED, dietary_needs="")
+        bookings.update(
+            contact_name=ANONYMISED,
+            contact_email=f"deleted-{user.pk}@invalid.example",
+            contact_phone="",
+            emergency_contact_name="",
+            emergency_contact_phone="",
+            notes="",
+        )
+        EmailAddress.objects.filter(user=user).delete()
+        user.email = f"deleted-{user.pk}@invalid.example"
+        user.first_name = user.last_name = user.phone = user.country = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+
+
+def stripe_events_stuck(*, older_than_minutes: int = 5, now=None) -> list[int]:
+    """Events still "received" after a while (a lost task, a deadlock victim): to be re-run."""
+    now = now or timezone.now()
+    return list(
+        StripeEvent.objects.filter(
+            status=StripeEvent.Status.RECEIVED, received_at__lte=now - timedelta(minutes=older_than_minutes)
+        ).values_list("pk", flat=True)[:500]
+    )

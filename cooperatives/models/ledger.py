@@ -1,0 +1,350 @@
+"""Revenue shares and the double-entry ledger (see docs/ledger.md).
+
+Amounts are integer minor units. A journal leg's ``amount`` is signed: debit positive,
+credit negative; the legs of every entry sum to zero per currency (checked when posting,
+by a PostgreSQL constraint trigger, and by the daily check task). Posted entries are never
+edited: corrections are new entries (PostgreSQL triggers refuse UPDATE and DELETE).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cacaotours.core.models import TimeStamped
+from cacaotours.core.money import CURRENCY_CHOICES, Money
+
+
+class RecipientFields(models.Model):
+    """A revenue-share recipient: one cooperative, one community fund or one host farm."""
+
+    cooperative = models.ForeignKey(
+        "cooperatives.Cooperative", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fund = models.ForeignKey(
+        "cooperatives.CommunityFund", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    farm = models.ForeignKey("farms.Farm", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def recipient(self):
+        return self.cooperative or self.fund or self.farm
+
+    @property
+    def recipient_kind(self) -> str:
+        if self.cooperative_id:
+            return "cooperative"
+        if self.fund_id:
+            return "fund"
+        return "farm" if self.farm_id else ""
+
+    @property
+    def recipient_id(self) -> int | None:
+        return self.cooperative_id or self.fund_id or self.farm_id
+
+    @staticmethod
+    def exactly_one_recipient(name: str) -> models.CheckConstraint:
+        return models.CheckConstraint(
+            condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True) & Q(farm__isnull=True))
+            | (Q(cooperative__isnull=True) & Q(fund__isnull=False) & Q(farm__isnull=True))
+            | (Q(cooperative__isnull=True) & Q(fund__isnull=True) & Q(farm__isnull=False)),
+            name=name,
+        )
+
+
+class LedgerAccount(RecipientFields):
+    class Kind(models.TextChoices):
+        CLEARING = "clearing", _("Stripe clearing (asset)")
+        BANK = "bank", _("Operator bank account (asset)")
+        REVENUE = "revenue", _("Operator revenue")
+        FEES = "fees", _("Payment processing fees (expense)")
+        PAYABLE = "payable", _("Owed to recipient (liability; positive balance = recipient owes us)")
+
+    key = models.CharField(max_length=80, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ("kind", "currency", "name")
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="payable") & (Q(cooperative__isnull=False) | Q(fund__isnull=False) | Q(farm__isnull=False))
+                )
+                | (~Q(kind="payable") & Q(cooperative__isnull=True, fund__isnull=True, farm__isnull=True)),
+                name="ledger_account_payable_has_recipient",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.currency})"
+
+
+class JournalEntry(models.Model):
+    class Kind(models.TextChoices):
+        SPLIT = "split", _("Payment split")
+        FEE = "fee", _("Processing fee")
+        TRANSFER = "transfer", _("Stripe transfer to recipient")
+        TRANSFER_REVERSAL = "transfer_reversal", _("Stripe transfer reversal")
+        REFUND = "refund", _("Refund to traveller")
+        BANK_PAYOUT = "bank_payout", _("Bank payout to recipient")
+        CORRECTION = "correction", _("Correction")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+    )
+    memo = models.CharField(max_length=300)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    posted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("posted_at", "id")
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()}: {self.memo}"
+
+
+class JournalLeg(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="legs")
+    amount = models.BigIntegerField(help_text=_("Minor units; debit positive, credit negative."))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    share = models.ForeignKey(
+        "cooperatives.Share", on_delete=models.PROTECT, null=True, blank=True, related_name="legs"
+    )
+
+    class Meta:
+        ordering = ("entry", "id")
+        verbose_name = _("journal leg")
+        verbose_name_plural = _("journal legs")
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="journal_leg_not_zero")]
+        indexes = [models.Index(fields=["account", "entry"])]
+
+    def __str__(self):
+        return f"{self.account} {Money(self.amount, self.currency)}"
+
+
+class Share(RecipientFields, TimeStamped):
+    """One recipient's part of one payment. ``amount`` never changes; reversals accumulate."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be routed")
+        TRANSFERRED = "transferred", _("Transferred by Stripe")
+        OWED = "owed", _("Owed (bank transfer)")
+        PAID = "paid", _("Paid by bank transfer")
+        REVERSED = "reversed", _("Reversed")
+
+    class Rail(models.TextChoices):
+        STRIPE = "stripe", _("Stripe Connect")
+        BANK = "bank", _("Bank transfer")
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="shares")
+    payment = models.ForeignKey("bookings.Payment", on_delete=models.PROTECT, related_name="shares")
+    key = models.CharField(max_length=80, unique=True, editable=False)
+    basis_points = models.PositiveSmallIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    amount = models.PositiveIntegerField()
+    amount_reversed = models.PositiveIntegerField(default=0)
+    amount_netted = models.PositiveIntegerField(
+        default=0, help_text=_("Kept back against what the recipient owed us (earlier reversals).")
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    rail = models.CharField(max_length=10, choices=Rail.choices, blank=True)
+    needs_attention = models.BooleanField(default=False, db_index=True)
+    attention_reason = models.CharField(max_length=300, blank=True)
+    payout_line = models.ForeignKey(
+        "cooperatives.PayoutLine", on_delete=models.PROTECT, null=True, blank=True, related_name="shares"
+    )
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        verbose_name = _("revenue share")
+        verbose_name_plural = _("revenue shares")
+        constraints = [
+            RecipientFields.exactly_one_recipient("share_exactly_one_recipient"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="share_amount_positive"),
+            models.CheckConstraint(condition=Q(amount_reversed__lte=F("amount")), name="share_reversed_le_amount"),
+            models.CheckConstraint(condition=Q(amount_netted__lte=F("amount")), name="share_netted_le_amount"),
+        ]
+        indexes = [
+            models.Index(fields=["cooperative", "status"]),
+            models.Index(fields=["fund", "status"]),
+            models.Index(fields=["farm", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.booking_id} → {self.recipient} {Money(self.amount, self.currency)}"
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.amount_reversed
+
+
+class ShareTransition(models.Model):
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Share.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Share.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self):
+        return f"{self.share_id}: {self.from_status} → {self.to_status}"
+
+
+class Transfer(models.Model):
+    """At most one Stripe transfer per share: the local guard against paying twice."""
+
+    class Status(models.TextChoices):
+        STARTED = "started", _("Started")
+        CREATED = "created", _("Created at Stripe")
+        FAILED = "failed", _("Refused by Stripe")
+
+    share = models.OneToOneField(Share, on_delete=models.PROTECT, related_name="transfer")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    destination = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    stripe_transfer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.STARTED)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive")]
+
+    def __str__(self):
+        return self.stripe_transfer_id or f"transfer for share {self.share_id}"
+
+
+class TransferReversal(models.Model):
+    class Status(models.TextChoices):
+        STARTED = "started", _("Started")
+        CREATED = "created", _("Reversed at Stripe")
+        FAILED = "failed", _("Failed: kept as a receivable")
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="reversals")
+    amount = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    stripe_reversal_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.STARTED)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self):
+        return self.stripe_reversal_id or f"reversal of {self.transfer_id}"
+
+
+class OutboxMessage(models.Model):
+    """Work written in the same transaction as the change that causes it; a relay publishes it."""
+
+    topic = models.CharField(max_length=60)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=["id"], condition=Q(published_at__isnull=True), name="outbox_unpublished")]
+
+    def __str__(self):
+        return f"{self.topic} {self.payload}"
+
+
+class PayoutBatch(TimeStamped):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        EXPORTED = "exported", _("Exported to the bank")
+        PAID = "paid", _("All lines paid")
+
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+
+    def __str__(self):
+        return f"#{self.pk} {self.currency} {self.get_status_display()}"
+
+
+class PayoutLine(RecipientFields):
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    bank_name = models.CharField(max_length=80)
+    bank_account_holder = models.CharField(max_length=120)
+    bank_cci = models.CharField(max_length=20)
+    bank_reference = models.CharField(max_length=120, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("batch", "id")
+        verbose_name = _("payout line")
+        verbose_name_plural = _("payout lines")
+        constraints = [
+            RecipientFields.exactly_one_recipient("payout_line_exactly_one_recipient"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | ~Q(bank_reference=""), name="payout_line_paid_has_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {Money(self.amount, self.currency)}"
+
+
+class ReconciliationRun(models.Model):
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    bookings_checked = models.PositiveIntegerField(default=0)
+    issue_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self):
+        return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ReconciliationIssue(models.Model):
+    class Kind(models.TextChoices):
+        MISSING_AT_STRIPE = "missing_at_stripe", _("Transfer in the ledger, missing at Stripe")
+        MISSING_IN_LEDGER = "missing_in_ledger", _("Transfer at Stripe, missing in the ledger")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amounts differ")
+        UNBALANCED_ENTRY = "unbalanced_entry", _("Journal entry does not sum to zero")
+        BOOKING_EQUATION = "booking_equation", _("Shares + revenue + fees ≠ captured − refunded")
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="issues")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True)
+    detail = models.CharField(max_length=500)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("run", "id")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.detail}"

@@ -1,0 +1,53 @@
+"""Celery tasks of the revenue-share ledger: thin, idempotent, keyed by primary keys."""
+
+import stripe
+from celery import shared_task
+
+from . import services
+
+RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=12,
+)
+def share_route_task(self, share_id: int) -> str:
+    return services.share_route(share_id=share_id).status
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=12,
+)
+def transfer_reversal_task(self, reversal_id: int) -> str:
+    return services.transfer_reversal_execute(reversal_id=reversal_id).status
+
+
+@shared_task(acks_late=True)
+def outbox_relay_task() -> int:
+    return services.outbox_relay()
+
+
+@shared_task
+def routing_sweep() -> dict:
+    """Periodic: publish what the outbox still holds, re-enqueue shares stuck in pending."""
+    return {"relayed": services.outbox_relay(), "requeued": services.shares_sweep()}
+
+
+@shared_task
+def ledger_reconcile() -> int:
+    """Daily: reconcile the ledger with Stripe and re-check the invariants."""
+    return services.reconcile().issue_count

@@ -1,0 +1,77 @@
+"""Shared fixtures and the PostgreSQL-only marker.
+
+Tests marked ``@pytest.mark.postgres`` need PostgreSQL (row locks, real concurrency); on
+SQLite they are skipped with a reason, and the summary says how many were skipped.
+"""
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.utils import translation
+
+POSTGRES_SKIP_REASON = "needs PostgreSQL: set DATABASE_URL"
+
+
+def _on_sqlite() -> bool:
+    return django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not _on_sqlite():
+        return
+    skip = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _on_sqlite():
+        return
+    count = sum(
+        1 for report in terminalreporter.stats.get("skipped", []) if POSTGRES_SKIP_REASON in str(report.longrepr)
+    )
+    terminalreporter.write_line(
+        f"SQLite run: {count} PostgreSQL-only test{'s' if count != 1 else ''} skipped "
+        "(set DATABASE_URL=postgres://... to run them)",
+        yellow=bool(count),
+    )
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Every test writes uploads into its own empty MEDIA_ROOT."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in English: a request to /es/ leaves Spanish active in the thread."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The catalog cache (local memory or Redis db) never leaks between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def staff_user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(email="admin@kallpa.example", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    """A client signed in as a staff superuser (the User model has no username)."""
+    client.force_login(staff_user)
+    return client

@@ -1,0 +1,220 @@
+"""The split: a confirmed payment becomes one share per rule, a balanced entry and outbox rows."""
+
+import hashlib
+
+import pytest
+
+from bookings import services as booking_services
+from bookings.models import Booking, BookingStatus, Payment, PaymentStatus, StripeEvent
+from cooperatives import services
+from cooperatives.models import JournalEntry, OutboxMessage, Share, ShareTransition
+from cooperatives.services import LedgerError
+from tests.bookings.helpers import checkout, post_event
+from tests.bookings.helpers import snapshot as booking_snapshot
+from tests.factories import ShareRuleFactory
+
+from .conftest import (
+    assert_ledger_balanced,
+    booking_equation,
+    entries,
+    ledger_snapshot,
+    legs_of,
+    pay_simulated,
+    pay_stripe,
+    ready,
+    share_rows,
+    shares_of,
+)
+
+pytestmark = pytest.mark.django_db
+S = Share.Status
+
+SPLIT_LEGS = [
+    ("clearing", "PEN", 70000),
+    ("payable:Quillabamba Cacao Cooperative", "PEN", -10500),
+    ("payable:Cloud-forest reforestation fund", "PEN", -7000),
+    ("payable:Don Manuel's farm (Huamán family)", "PEN", -3500),
+    ("revenue", "PEN", -49000),
+]
+
+
+def test_paying_creates_one_share_per_rule_a_balanced_split_and_outbox_rows(
+    booking, django_capture_on_commit_callbacks
+):
+    payment = pay_simulated(booking, django_capture_on_commit_callbacks, execute=False)
+
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    coop_share, fund_share, farm_share = shares_of(booking)
+    assert share_rows(booking) == [
+        ("Quillabamba Cacao Cooperative", 10500, 0, 0, S.PENDING, "", False),
+        ("Cloud-forest reforestation fund", 7000, 0, 0, S.PENDING, "", False),
+        ("Don Manuel's farm (Huamán family)", 3500, 0, 0, S.PENDING, "", False),
+    ]
+    assert [(s.basis_points, s.currency, s.payment_id, s.key) for s in (coop_share, fund_share, farm_share)] == [
+        (1500, "PEN", payment.pk, f"{payment.pk}:cooperative:{coop_share.cooperative_id}"),
+        (1000, "PEN", payment.pk, f"{payment.pk}:fund:{fund_share.fund_id}"),
+        (500, "PEN", payment.pk, f"{payment.pk}:farm:{farm_share.farm_id}"),
+    ]
+    [split] = entries()
+    assert (split.kind, split.booking_id, split.idempotency_key) == ("split", booking.pk, f"split:{payment.pk}")
+    assert split.memo == f"{booking.reference}: split of S/ 700.00"
+    assert legs_of(split) == SPLIT_LEGS
+    assert [leg.share_id for leg in split.legs.all()] == [None, coop_share.pk, fund_share.pk, farm_share.pk, None]
+    assert sum(amount for _, _, amount in legs_of(split)) == 0
+    assert list(OutboxMessage.objects.order_by("id").values_list("topic", "payload", "published_at")) == [
+        ("share.route", {"share_id": coop_share.pk}, None),
+        ("share.route", {"share_id": fund_share.pk}, None),
+        ("share.route", {"share_id": farm_share.pk}, None),
+    ]
+    assert list(ShareTransition.objects.order_by("id").values_list("share_id", "from_status", "to_status")) == [
+        (coop_share.pk, "", S.PENDING),
+        (fund_share.pk, "", S.PENDING),
+        (farm_share.pk, "", S.PENDING),
+    ]
+    assert booking_equation(booking) == (70000, 70000)
+
+
+def test_after_commit_the_relay_routes_every_share(booking, django_capture_on_commit_callbacks):
+    payment = pay_simulated(booking, django_capture_on_commit_callbacks)
+
+    coop_share = shares_of(booking)[0]
+    simulated_id = "tr_sim_" + hashlib.sha256(f"share-transfer-{coop_share.pk}".encode()).hexdigest()[:24]
+    assert share_rows(booking) == [
+        ("Quillabamba Cacao Cooperative", 10500, 0, 0, S.TRANSFERRED, "stripe", False),
+        ("Cloud-forest reforestation fund", 7000, 0, 0, S.OWED, "bank", False),
+        ("Don Manuel's farm (Huamán family)", 3500, 0, 0, S.OWED, "bank", False),
+    ]
+    assert coop_share.transfer.stripe_transfer_id == simulated_id
+    assert [e.kind for e in entries()] == ["split", "transfer"]
+    assert legs_of(entries("transfer")[0]) == [
+        ("payable:Quillabamba Cacao Cooperative", "PEN", 10500),
+        ("clearing", "PEN", -10500),
+    ]
+    assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 0
+    assert Payment.objects.get(pk=payment.pk).charge_id == f"ch_sim_{payment.pk}"
+    assert_ledger_balanced()
+
+
+def test_children_are_split_too(rules, departure, traveller, django_capture_on_commit_callbacks):
+    booking = ready(departure, traveller, adults=2, children=1)  # 2 × 350.00 + 175.00 = S/ 875.00
+
+    pay_simulated(booking, django_capture_on_commit_callbacks, execute=False)
+
+    assert [s.amount for s in shares_of(booking)] == [13125, 8750, 4375]
+    assert legs_of(entries("split")[0])[-1] == ("revenue", "PEN", -61250)
+
+
+def test_the_same_event_delivered_twice_splits_once(booking, django_capture_on_commit_callbacks):
+    payment = pay_simulated(booking, django_capture_on_commit_callbacks)
+    before = ledger_snapshot()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = booking_services.simulated_checkout_complete(payment=payment, outcome="pay")
+
+    assert event.event_id == f"evt_sim_{payment.pk}_pay"
+    assert StripeEvent.objects.count() == 1
+    assert ledger_snapshot() == before
+
+
+def test_webhook_duplicates_and_a_second_event_for_the_same_session_split_once(
+    client, connect, booking, django_capture_on_commit_callbacks
+):
+    payment, event = pay_stripe(client, booking, connect, django_capture_on_commit_callbacks)
+    before = ledger_snapshot()
+    transfers_before = dict(connect.transfers)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        same = post_event(client, event)
+        other = post_event(client, {**event, "id": "evt_another_delivery"})
+
+    assert (same.status_code, other.status_code) == (200, 200)
+    assert list(StripeEvent.objects.order_by("id").values_list("event_id", "status")) == [
+        (event["id"], "processed"),
+        ("evt_another_delivery", "processed"),
+    ]
+    assert ledger_snapshot() == before
+    assert Share.objects.filter(payment=payment).count() == 3
+    assert connect.transfers == transfers_before
+
+
+def test_the_split_service_is_idempotent(booking, django_capture_on_commit_callbacks):
+    payment = pay_simulated(booking, django_capture_on_commit_callbacks, execute=False)
+    before = ledger_snapshot()
+
+    again = services.shares_split_on_capture(booking=Booking.objects.get(pk=booking.pk), payment=payment)
+
+    assert sorted(s.pk for s in again) == sorted(s.pk for s in shares_of(booking))
+    assert ledger_snapshot() == before
+
+
+def test_rules_over_100_percent_refuse_the_confirmation_and_nothing_is_half_written(
+    tour, coop, fund, departure, traveller, django_capture_on_commit_callbacks
+):
+    # Inserted bypassing the admin (which calls share_rules_validate_total): 60% + 50%.
+    ShareRuleFactory(tour=tour, cooperative=coop, basis_points=6000)
+    ShareRuleFactory(tour=tour, cooperative=None, fund=fund, basis_points=5000)
+    booking = ready(departure, traveller)
+    payment = checkout(booking)
+    bookings_before = booking_snapshot()
+    ledger_before = ledger_snapshot()
+
+    with pytest.raises(LedgerError, match="add up to more than 100%"), django_capture_on_commit_callbacks(execute=True):
+        booking_services.simulated_checkout_complete(payment=payment, outcome="pay")
+
+    # The hook runs inside payment_confirm's transaction: the whole confirmation rolled back.
+    # Only the event row (stored before it is handled) remains, still "received": the
+    # stuck-event sweeper will retry it — and fail the same way — until staff fix the rules.
+    assert ledger_snapshot() == ledger_before
+    after = booking_snapshot()
+    assert after.pop("events") == [(StripeEvent.objects.get().pk, f"evt_sim_{payment.pk}_pay", "received")]
+    bookings_before.pop("events")
+    assert after == bookings_before
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert (booking.status, payment.status, payment.amount_received) == (
+        BookingStatus.AWAITING_PAYMENT,
+        PaymentStatus.CREATED,
+        0,
+    )
+    assert (Share.objects.count(), JournalEntry.objects.count(), OutboxMessage.objects.count()) == (0, 0, 0)
+
+
+def test_the_stripe_fee_is_posted_from_the_balance_transaction(
+    client, connect, booking, django_capture_on_commit_callbacks
+):
+    payment, _ = pay_stripe(client, booking, connect, django_capture_on_commit_callbacks)
+
+    [charge] = connect.charges.values()
+    assert payment.charge_id == charge["id"]
+    fee = connect.fee_for(70000)
+    assert fee == 2620
+    [entry] = entries("fee")
+    assert (entry.booking_id, entry.idempotency_key, entry.memo) == (
+        booking.pk,
+        f"fee:{payment.pk}",
+        f"{booking.reference}: Stripe fee",
+    )
+    assert legs_of(entry) == [("fees", "PEN", 2620), ("clearing", "PEN", -2620)]
+    # the fee is the operator's: it touches neither the shares nor the booking equation
+    assert booking_equation(booking) == (70000, 70000)
+    assert_ledger_balanced()
+
+
+def test_a_fee_in_another_currency_or_of_zero_is_not_posted(booking, django_capture_on_commit_callbacks):
+    payment = pay_simulated(booking, django_capture_on_commit_callbacks, execute=False)
+    before = ledger_snapshot()
+
+    assert services.payment_fee_post(payment=payment, fee=0, currency="PEN") is None
+    assert services.payment_fee_post(payment=payment, fee=300, currency="USD") is None
+    assert ledger_snapshot() == before
+
+
+def test_per_booking_shares_plus_operator_revenue_equal_captured_minus_refunded(
+    client, connect, booking, django_capture_on_commit_callbacks
+):
+    pay_stripe(client, booking, connect, django_capture_on_commit_callbacks)
+
+    assert booking_equation(booking) == (70000, 70000)
+    run = services.reconcile()
+    assert (run.bookings_checked, run.issue_count) == (1, 0)
