@@ -28,6 +28,10 @@ class ParticipantInline(ReadOnlyInline):
 
 class BookingTransitionInline(ReadOnlyInline):
     model = BookingTransition
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
     fields = ("created_at", "from_status", "to_status", "actor", "reason")
     readonly_fields = fields
     verbose_name_plural = _("history")

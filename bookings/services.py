@@ -4,7 +4,8 @@ Rules of this module:
 * one short transaction per service; the departure row lock is taken late (in
   ``tours.services``) and held only for the hold check and its inserts;
 * no Stripe call and no e-mail while a transaction is open: network work runs before the
-  transaction or after commit (``transaction.on_commit`` → Celery task);
+  transaction or after commit (``transaction.on_commit(..., robust=True)`` → Celery task: a
+  broker that is down is logged, and does not turn a committed change into an error);
 * the simulated checkout and a real Stripe webhook reach ``payment_confirm`` through the
   same event handler (``stripe_event_handle``).
 """
@@ -351,13 +352,13 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
             _hooks_run("BOOKING_PAYMENT_CAPTURED_HOOKS", booking=booking, payment=payment)
             from .tasks import booking_confirmation_send
 
-            transaction.on_commit(lambda: booking_confirmation_send.delay(booking.pk))
+            transaction.on_commit(lambda: booking_confirmation_send.delay(booking.pk), robust=True)
     if refund_after_commit is not None:
         from .tasks import booking_late_payment_notify, refund_execute
 
         refund_id = refund_after_commit.pk
-        transaction.on_commit(lambda: refund_execute.delay(refund_id))
-        transaction.on_commit(lambda: booking_late_payment_notify.delay(booking.pk))
+        transaction.on_commit(lambda: refund_execute.delay(refund_id), robust=True)
+        transaction.on_commit(lambda: booking_late_payment_notify.delay(booking.pk), robust=True)
     return booking
 
 
@@ -515,10 +516,10 @@ def booking_cancel(*, booking: Booking, actor, reason: str, now=None) -> tuple[B
         from .tasks import booking_cancellation_send, refund_execute
 
         booking_id = booking.pk
-        transaction.on_commit(lambda: booking_cancellation_send.delay(booking_id))
+        transaction.on_commit(lambda: booking_cancellation_send.delay(booking_id), robust=True)
         if refund is not None:
             refund_id = refund.pk
-            transaction.on_commit(lambda: refund_execute.delay(refund_id))
+            transaction.on_commit(lambda: refund_execute.delay(refund_id), robust=True)
     return booking, refund
 
 
@@ -648,7 +649,7 @@ def _charge_lookup_after_commit(payment_id) -> None:
     if payment_id and str(payment_id).isdigit():
         from .tasks import payment_charge_record_task
 
-        transaction.on_commit(lambda: payment_charge_record_task.delay(int(payment_id)))
+        transaction.on_commit(lambda: payment_charge_record_task.delay(int(payment_id)), robust=True)
 
 
 def _dispute_record(*, dispute: dict) -> None:

@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("cacaotours.users.urls")),
     path("accounts/", include("allauth.urls")),
+    path("portal/", include("cooperatives.urls")),
     path("", include("bookings.urls")),
     path("", include("tours.urls")),
     prefix_default_language=False,

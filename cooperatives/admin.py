@@ -47,7 +47,7 @@ from .models import (
     Transfer,
     TransferReversal,
 )
-from .services import LedgerError
+from .services import LedgerError, payout_line_reference, share_attention_resolve
 
 PAYOUT_FIELDSET = (
     _("Payout details"),
@@ -165,10 +165,12 @@ class MembershipAdmin(admin.ModelAdmin):
 # =====================================================================================
 
 DASH = "—"
+NBSP = "\u00a0"
 
 
 def _money(amount: int | None, currency: str) -> str:
-    return Money(amount or 0, currency).format()
+    """``Money.format()`` with a non-breaking space, so narrow columns do not split "S/" from the amount."""
+    return Money(amount or 0, currency).format().replace(" ", NBSP)
 
 
 def _change_url(obj) -> str:
@@ -214,7 +216,7 @@ def _recipient_link(obj) -> str:
 
 
 def mask_cci(cci: str) -> str:
-    return f"•••• {cci[-4:]}" if cci else DASH
+    return f"••••{NBSP}{cci[-4:]}" if cci else DASH
 
 
 class RecipientKindFilter(admin.SimpleListFilter):
@@ -352,7 +354,13 @@ class ShareDisplayMixin:
 
     @admin.display(description=_("share"))
     def percent_display(self, share):
-        return f"{share.basis_points / 100:.2f} %"
+        return f"{share.basis_points / 100:.2f}{NBSP}%"
+
+    @admin.display(description=_("needs attention"), ordering="needs_attention")
+    def attention(self, share):
+        if not share.needs_attention:
+            return ""
+        return format_html("<strong>⚠ {}</strong>", share.attention_reason or _("yes"))
 
     @admin.display(description=_("Stripe transfer / bank payout"))
     def routed_to(self, share):
@@ -387,10 +395,8 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
         "reversed_display",
         "status",
         "rail",
-        "needs_attention",
-        "attention_reason",
+        "attention",
         "routed_to",
-        "created_at",
     )
     list_filter = ("status", "rail", "needs_attention", "currency", RecipientKindFilter, BankPayoutFilter)
     search_fields = ("booking__reference", *_recipient_search(), "transfer__stripe_transfer_id")
@@ -447,19 +453,29 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Retry routing of the selected shares"), permissions=("operate",))
     def retry_routing(self, request, queryset):
-        """Queue ``share_route`` again for shares still waiting to be routed (it acts only from PENDING)."""
+        """Queue routing again: waiting shares, and owed shares (not yet batched) whose recipient
+        can now receive Stripe transfers (after onboarding or a refused transfer)."""
         from .tasks import share_route_task
 
-        waiting = list(queryset.filter(status=Share.Status.PENDING).values_list("pk", flat=True))
-        skipped = queryset.count() - len(waiting)
+        candidates = [
+            share
+            for share in queryset.select_related(*RECIPIENT_RELATED)
+            if share.status == Share.Status.PENDING
+            or (
+                share.status == Share.Status.OWED
+                and share.payout_line_id is None
+                and share.recipient.can_receive_stripe_transfers
+            )
+        ]
+        skipped = queryset.count() - len(candidates)
         queued = 0
-        for share_id in waiting:
+        for share in candidates:
             try:
-                share_route_task.delay(share_id)
+                share_route_task.delay(share.pk, retry_owed=share.status == Share.Status.OWED)
             except LedgerError as exc:
-                messages.error(request, _("Share %(id)s: %(error)s") % {"id": share_id, "error": exc})
+                messages.error(request, _("Share %(id)s: %(error)s") % {"id": share.pk, "error": exc})
             except stripe.StripeError as exc:
-                messages.error(request, _("Share %(id)s: Stripe error: %(error)s") % {"id": share_id, "error": exc})
+                messages.error(request, _("Share %(id)s: Stripe error: %(error)s") % {"id": share.pk, "error": exc})
             except OperationalError:
                 messages.error(request, _("The task queue is not reachable; the sweeper will route these shares."))
                 break
@@ -474,10 +490,10 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
             messages.warning(
                 request,
                 ngettext(
-                    "%(n)s share was skipped: only shares waiting to be routed can be retried "
-                    "(owed shares are paid by a bank payout batch).",
-                    "%(n)s shares were skipped: only shares waiting to be routed can be retried "
-                    "(owed shares are paid by a bank payout batch).",
+                    "%(n)s share was skipped: only shares waiting to be routed, or owed to a recipient who can now "
+                    "receive Stripe transfers, can be retried (other owed shares are paid by a bank payout batch).",
+                    "%(n)s shares were skipped: only shares waiting to be routed, or owed to a recipient who can now "
+                    "receive Stripe transfers, can be retried (other owed shares are paid by a bank payout batch).",
                     skipped,
                 )
                 % {"n": skipped},
@@ -485,18 +501,7 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Mark attention resolved"), permissions=("operate",))
     def resolve_attention(self, request, queryset):
-        # TODO(ledger): a service (share_attention_resolve) should record who resolved what and why;
-        # until it exists the admin clears the flag and keeps the reason in the admin log.
-        resolved = 0
-        for share in queryset.filter(needs_attention=True).select_related(*RECIPIENT_RELATED, "booking"):
-            updated = Share.objects.filter(pk=share.pk, needs_attention=True).update(
-                needs_attention=False, updated_at=timezone.now()
-            )
-            if updated:
-                self.log_change(
-                    request, share, _("Attention resolved (was: %(reason)s)") % {"reason": share.attention_reason}
-                )
-                resolved += 1
+        resolved = share_attention_resolve(share_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
         messages.success(
             request,
             ngettext("%(n)s share no longer needs attention.", "%(n)s shares no longer need attention.", resolved)
@@ -799,14 +804,14 @@ class PayoutLineInline(ReadOnlyInline):
 
     @admin.display(description=_("transfer reference"))
     def transfer_reference(self, line):
-        return f"KALLPA-{line.batch_id}-{line.pk}"  # as in services.payout_batch_csv
+        return payout_line_reference(line)
 
     @admin.display(description=_("paid"))
     def mark_paid(self, line):
         if line.paid_at is not None:
             return _("yes")
         url = reverse("admin:cooperatives_payoutbatch_mark_paid", args=[line.batch_id, line.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Mark paid"))
+        return format_html('<a class="button" href="{}">{}</a>', url, str(_("Mark paid")).replace(" ", NBSP))
 
 
 @admin.register(PayoutBatch)
@@ -960,7 +965,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
             recipient=line.recipient,
             amount=_money(line.amount, line.currency),
             cci=mask_cci(line.bank_cci),
-            transfer_reference=f"KALLPA-{line.batch_id}-{line.pk}",
+            transfer_reference=payout_line_reference(line),
         )
         return TemplateResponse(request, "admin/cooperatives/payoutbatch/mark_paid.html", context)
 
@@ -1077,7 +1082,7 @@ class BookingShareInline(ShareDisplayMixin, ReadOnlyInline):
         "netted_display",
         "status",
         "rail",
-        "needs_attention",
+        "attention",
         "routed_to",
     )
     readonly_fields = fields
@@ -1092,18 +1097,15 @@ class BookingShareInline(ShareDisplayMixin, ReadOnlyInline):
 class BookingJournalEntryInline(ReadOnlyInline):
     model = JournalEntry
     fk_name = "booking"
-    fields = ("entry_link", "posted_at", "kind", "memo", "legs_display")
+    fields = ("posted_at", "kind", "memo", "legs_display")
     readonly_fields = fields
+    show_change_link = True
     verbose_name = _("journal entry")
     verbose_name_plural = _("ledger entries of this booking")
 
     def get_queryset(self, request):
         legs = JournalLeg.objects.select_related("account").order_by("id")
         return super().get_queryset(request).prefetch_related(Prefetch("legs", queryset=legs))
-
-    @admin.display(description=_("entry"))
-    def entry_link(self, entry):
-        return _link(entry, f"#{entry.pk}")
 
     @admin.display(description=_("debits and credits"))
     def legs_display(self, entry):

@@ -251,7 +251,19 @@ def _owed(share: Share, reason: str, attention: bool = False) -> Share:
     return share
 
 
-def share_route(*, share_id: int) -> Share:
+def _routable(share: Share, retry_owed: bool) -> bool:
+    if share.status == S.PENDING:
+        return True
+    # Staff retry: an owed share not yet in a bank batch, whose recipient can now take transfers.
+    return (
+        retry_owed
+        and share.status == S.OWED
+        and share.payout_line_id is None
+        and share.recipient.can_receive_stripe_transfers
+    )
+
+
+def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
     """Route one share: a Stripe transfer when the recipient can receive one, else owed (bank).
 
     Safe to run any number of times (Celery redelivery, the sweeper): it acts only from
@@ -263,11 +275,11 @@ def share_route(*, share_id: int) -> Share:
     """
     with transaction.atomic():
         share = (
-            Share.objects.select_for_update()
+            Share.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer-joined rows
             .select_related("cooperative", "fund", "farm", "booking", "payment")
             .get(pk=share_id)
         )
-        if share.status != S.PENDING:
+        if not _routable(share, retry_owed):
             return share
         recipient = share.recipient
         if not recipient.can_receive_stripe_transfers:
@@ -278,6 +290,15 @@ def share_route(*, share_id: int) -> Share:
             )
             return _owed(share, why, attention=recipient.payout_method == PayoutMethod.NONE)
         transfer = Transfer.objects.filter(share=share).first()
+        if transfer is not None and transfer.status == Transfer.Status.FAILED:
+            # Stripe refused before (and saved that answer under the old key): try with a new key.
+            attempt = transfer.idempotency_key.rsplit("-r", 1)
+            n = int(attempt[1]) + 1 if len(attempt) == 2 and attempt[1].isdigit() else 2
+            transfer.idempotency_key = f"share-transfer-{share.pk}-r{n}"
+            transfer.status = Transfer.Status.STARTED
+            transfer.destination = recipient.stripe_account_id
+            transfer.error = ""
+            transfer.save(update_fields=["idempotency_key", "status", "destination", "error", "updated_at"])
         if transfer is None:
             receivable = max(0, payable_balance(recipient=recipient, currency=share.currency) + share.remaining)
             netted = min(receivable, share.remaining)
@@ -321,6 +342,29 @@ def share_route(*, share_id: int) -> Share:
     return _transfer_recorded(share_id=share.pk, stripe_transfer_id=stripe_id)
 
 
+def share_attention_resolve(*, share_ids: list[int], actor, note: str = "") -> int:
+    """Staff looked at these shares: clear the flag and keep who, when and what it was in the history."""
+    resolved = 0
+    with transaction.atomic():
+        for share in Share.objects.select_for_update().filter(pk__in=share_ids, needs_attention=True):
+            ShareTransition.objects.create(
+                share=share,
+                from_status=share.status,
+                to_status=share.status,
+                actor=actor,
+                reason=(f"attention resolved ({share.attention_reason})" + (f": {note}" if note else ""))[:300],
+            )
+            share.needs_attention = False
+            share.save(update_fields=["needs_attention", "updated_at"])
+            resolved += 1
+    return resolved
+
+
+def payout_line_reference(line: PayoutLine) -> str:
+    """The reference printed in the bank file for a payout line."""
+    return f"KALLPA-{line.batch_id}-{line.pk}"
+
+
 def _transfer_found_at_stripe(transfer: Transfer, reference: str) -> str:
     """A transfer Stripe already holds for this share (after a crash between call and save)."""
     if transfer.status != Transfer.Status.STARTED or transfer.created_at is None:
@@ -338,10 +382,12 @@ def _transfer_found_at_stripe(transfer: Transfer, reference: str) -> str:
 def _transfer_recorded(*, share_id: int, stripe_transfer_id: str) -> Share:
     with transaction.atomic():
         share = (
-            Share.objects.select_for_update().select_related("cooperative", "fund", "farm", "booking").get(pk=share_id)
+            Share.objects.select_for_update(of=("self",))
+            .select_related("cooperative", "fund", "farm", "booking")
+            .get(pk=share_id)
         )
         transfer = Transfer.objects.select_for_update().get(share=share)
-        if share.status != S.PENDING:
+        if share.status not in (S.PENDING, S.OWED) or transfer.status == Transfer.Status.CREATED:
             return share
         transfer.stripe_transfer_id = stripe_transfer_id
         transfer.status = Transfer.Status.CREATED
@@ -366,9 +412,14 @@ def _transfer_recorded(*, share_id: int, stripe_transfer_id: str) -> Share:
 
 def _transfer_refused(*, share_id: int, error: str) -> Share:
     with transaction.atomic():
-        share = Share.objects.select_for_update().select_related("cooperative", "fund", "farm").get(pk=share_id)
+        share = (
+            Share.objects.select_for_update(of=("self",)).select_related("cooperative", "fund", "farm").get(pk=share_id)
+        )
         Transfer.objects.filter(share=share).update(status=Transfer.Status.FAILED, error=error[:500])
         if share.status != S.PENDING:
+            share.needs_attention = True
+            share.attention_reason = (_("Stripe refused the transfer again: %(error)s") % {"error": error})[:300]
+            share.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
             return share
         return _owed(
             share,
@@ -466,7 +517,8 @@ def shares_reverse_on_refund(*, payment: Payment, amount: int, reason: str) -> J
     weights = [share.amount for share in shares] + [operator_part]
     captured = sum(weights)
     remaining_by_part = [share.remaining for share in shares]
-    operator_refunded = -sum(
+    # refunds debit revenue: their revenue legs are positive
+    operator_refunded = sum(
         leg.amount
         for leg in JournalLeg.objects.filter(
             entry__idempotency_key__startswith=f"refund:{payment.pk}:", account__kind=K.REVENUE
@@ -649,7 +701,7 @@ def payout_batch_csv(*, batch: PayoutBatch) -> str:
                     line.bank_cci,
                     line.currency,
                     f"{money.to_decimal():.2f}",
-                    f"KALLPA-{batch.pk}-{line.pk}",
+                    payout_line_reference(line),
                 )
             ]
         )
@@ -678,7 +730,7 @@ def payout_line_mark_paid(*, line_id: int, bank_reference: str, actor=None) -> P
         raise LedgerError(_("Enter the bank's reference for this transfer."))
     with transaction.atomic():
         line = (
-            PayoutLine.objects.select_for_update()
+            PayoutLine.objects.select_for_update(of=("self",))
             .select_related("batch", "cooperative", "fund", "farm")
             .get(pk=line_id)
         )

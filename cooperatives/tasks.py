@@ -18,8 +18,8 @@ RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
     retry_jitter=True,
     max_retries=12,
 )
-def share_route_task(self, share_id: int) -> str:
-    return services.share_route(share_id=share_id).status
+def share_route_task(self, share_id: int, retry_owed: bool = False) -> str:
+    return services.share_route(share_id=share_id, retry_owed=retry_owed).status
 
 
 @shared_task(

@@ -155,6 +155,15 @@ class _Fault:
     seconds: float = 0.0
     should_retry: bool | None = None
     after_running: bool = False
+    method: str | None = None  # only requests with this method (None: any)
+    path: str | None = None  # only requests to this path ("*" suffix: prefix; None: any)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and method != self.method:
+            return False
+        if self.path is None:
+            return True
+        return path.startswith(self.path[:-1]) if self.path.endswith("*") else path == self.path
 
 
 @dataclass
@@ -242,10 +251,16 @@ class StripeServer:
                 for _ in range(n)
             ]
 
-    def delay_next(self, n: int = 1, seconds: float = 1.0) -> None:
-        """Hold the next ``n`` requests ``seconds`` before running them (client timeouts)."""
+    def delay_next(
+        self, n: int = 1, seconds: float = 1.0, *, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Hold the next ``n`` requests ``seconds`` before running them (client timeouts).
+
+        With ``method`` and/or ``path`` (``*`` suffix: prefix) only matching requests are held,
+        e.g. ``delay_next(1, 5, method="POST", path="/v1/transfers")``.
+        """
         with self._lock:
-            self._faults += [_Fault("delay", seconds=seconds) for _ in range(n)]
+            self._faults += [_Fault("delay", seconds=seconds, method=method, path=path) for _ in range(n)]
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no request is being served (a delayed one may outlive the client's timeout)."""
@@ -284,9 +299,13 @@ class StripeServer:
             self._in_flight -= 1
             self._idle.notify_all()
 
-    def _take_fault(self) -> _Fault | None:
+    def _take_fault(self, method: str = "", path: str = "") -> _Fault | None:
+        """The first queued fault that applies to this request (faults without a filter apply to any)."""
         with self._lock:
-            return self._faults.pop(0) if self._faults else None
+            for index, fault in enumerate(self._faults):
+                if fault.matches(method, path):
+                    return self._faults.pop(index)
+            return None
 
     # -- the log ---------------------------------------------------------------------------
 
@@ -966,7 +985,7 @@ class _Handler(BaseHTTPRequestHandler):
         params = decode_form(url.query if method == "GET" else body)
         headers = {name.lower(): value for name, value in self.headers.items()}
         entry = LoggedRequest(method=method, path=url.path, params=params, headers=headers, received_at=received_at)
-        fault = self.stripe._take_fault()
+        fault = self.stripe._take_fault(method, url.path)
         extra: dict = {}
         if fault is not None and fault.kind == "status":
             entry.injected = str(fault.status)

@@ -138,6 +138,7 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "es")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["cacaotours.formats"]
 TIME_ZONE = "America/Lima"
 USE_I18N = True
 USE_TZ = True
@@ -256,3 +257,4 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kallpa Travel] "
 # Social providers can be added to INSTALLED_APPS (allauth.socialaccount.providers.*) and
 # configured here; none is enabled by default (this platform may run without internet).
 SOCIALACCOUNT_PROVIDERS: dict = {}
+INVITATION_DAYS = 14

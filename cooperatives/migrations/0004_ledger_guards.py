@@ -59,12 +59,12 @@ def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for sql in (BALANCE_FUNCTION, BALANCE_TRIGGER, IMMUTABLE_FUNCTION, IMMUTABLE_TRIGGERS):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no params: "%" in the SQL is not a placeholder
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

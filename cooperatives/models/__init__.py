@@ -1,6 +1,7 @@
 """Cooperatives app models.
 
 ``directory`` — cooperatives, community funds, memberships: the recipients (bottom layer).
+``portal``    — invitations and payout-detail change requests of the leader portal.
 ``ledger``    — revenue shares, the double-entry ledger, transfers, payouts, the outbox:
                 the top layer, which points at bookings (see docs/architecture.md).
 """
@@ -20,17 +21,20 @@ from .ledger import (
     Transfer,
     TransferReversal,
 )
+from .portal import Invitation, PayoutChangeRequest
 
 __all__ = [
     "Certification",
     "CommunityFund",
     "Cooperative",
+    "Invitation",
     "JournalEntry",
     "JournalLeg",
     "LedgerAccount",
     "Membership",
     "OutboxMessage",
     "PayoutBatch",
+    "PayoutChangeRequest",
     "PayoutLine",
     "ReconciliationIssue",
     "ReconciliationRun",

@@ -50,6 +50,11 @@ CCI = "00219300123456789012"
 S = Share.Status
 
 
+def nb(text: str) -> str:
+    """The admin keeps amounts, percentages and masked CCIs on one line with non-breaking spaces."""
+    return text.replace(" ", "\u00a0")
+
+
 @pytest.fixture
 def recipients(tour):
     """A cooperative paid by bank, a fund without payout details, a farm on Stripe Connect."""
@@ -145,7 +150,7 @@ def test_share_list_shows_money_status_and_routing(staff_client, paid):
     page = response.content.decode()
 
     assert paid.reference in page
-    assert "S/ 131.25" in page  # 15% of S/ 875.00, formatted by Money
+    assert nb("S/ 131.25") in page  # 15% of S/ 875.00, formatted by Money
     assert "Don Manuel&#x27;s Farm" in page and "tr_sim_" in page
     assert "Water Sources Fund" in page
 
@@ -162,7 +167,7 @@ def test_share_detail_shows_transitions_and_legs(staff_client, paid):
     page = staff_client.get(change_url(share)).content.decode()
 
     assert "Paid by bank transfer." in page  # the transition's reason
-    assert "Payment split" in page and "S/ 131.25" in page
+    assert "Payment split" in page and nb("S/ 131.25") in page
 
 
 def test_ledger_pages_are_read_only(staff_client, paid):
@@ -185,7 +190,7 @@ def test_account_balances(staff_client, paid, recipients):
 
     assert balances["Quillabamba Cacao Producers"] == -13125  # owed to the cooperative
     assert balances[str(recipients["farm"])] == 0  # transferred
-    assert "-S/ 131.25" in response.content.decode()
+    assert nb("-S/ 131.25") in response.content.decode()
 
 
 def test_journal_entries_filtered_by_account(staff_client, paid):
@@ -242,7 +247,7 @@ def test_booking_change_page_shows_shares_and_entries(staff_client, paid, refund
     assert "the split of this booking" in page
     for name in ("Quillabamba Cacao Producers", "Water Sources Fund", "Don Manuel&#x27;s Farm"):
         assert name in page
-    assert "S/ 131.25" in page and "15.00 %" in page
+    assert nb("S/ 131.25") in page and nb("15.00 %") in page
     assert "Ledger entries of this booking" in page and "Payment split" in page
 
     page = staff_client.get(change_url(refunded)).content.decode()
@@ -265,8 +270,10 @@ def test_create_export_and_mark_paid(staff_client, staff_user, paid, recipients)
     assert batch.created_by == staff_user
 
     page = staff_client.get(change_url(batch)).content.decode()
-    assert "•••• 9012" in page and CCI not in page  # masked in the admin
-    assert "Mark paid" in page and f"KALLPA-{batch.pk}-{line.pk}" in page
+    assert nb("•••• 9012") in page and CCI not in page  # masked in the admin
+    assert nb("Mark paid") in page and f"KALLPA-{batch.pk}-{line.pk}" in page
+    shares_of_line = staff_client.get(changelist_url(Share), {"payout_line__id__exact": line.pk})  # the line's link
+    assert list(shares_of_line.context["cl"].result_list) == [share]
 
     response = staff_client.post(reverse("admin:cooperatives_payoutbatch_export", args=[batch.pk]))
 
@@ -303,7 +310,9 @@ def test_create_export_and_mark_paid(staff_client, staff_user, paid, recipients)
     assert sorted(leg.amount for leg in entry.legs.all()) == [-13125, 13125]
     assert batch.status == PayoutBatch.Status.PAID
     assert LogEntry.objects.filter(object_id=str(batch.pk)).count() >= 3  # created, exported, line paid
-    assert "S/ 131.25 to Quillabamba Cacao Producers marked paid." in messages_of(staff_client.get(change_url(batch)))
+    assert nb("S/ 131.25") + " to Quillabamba Cacao Producers marked paid." in messages_of(
+        staff_client.get(change_url(batch))
+    )
 
 
 @pytest.mark.parametrize("reference", ["", "   "])
@@ -392,7 +401,9 @@ def test_mark_attention_resolved(staff_client, paid):
 
     share.refresh_from_db()
     assert not share.needs_attention and share.status == S.OWED
-    assert LogEntry.objects.filter(object_id=str(share.pk), change_message__startswith="Attention resolved").exists()
+    last = share.transitions.order_by("-id").first()
+    assert (last.from_status, last.to_status, last.actor.is_staff) == (S.OWED, S.OWED, True)
+    assert last.reason.startswith("attention resolved (")
 
 
 def test_staff_with_view_permission_only_cannot_operate(client, paid):
