@@ -15,29 +15,38 @@ Prints a table and writes JSON to bench/results/. See bench/README.md for the fi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-MEDIA = RESULTS / "media"  # demo photos of the bench database, not the developer's media/
+if str(ROOT) not in sys.path:  # run as a script (bench/run.py): make the bench package importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    MEDIA,
+    RESULTS,
+    Database,
+    Server,
+    base_env,
+    fetch,
+    load_average,
+    log,
+    run,
+)
+
 LUA_SCRIPT = ROOT / "bench" / "report.lua"
 DEMO_PHOTO_SIZE = "480x300"
-HOST = "127.0.0.1"  # the only address this script ever sends requests to
+SECTIONS = ("catalog", "rush", "webhooks", "routing")
+SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 600}  # seconds, then SIGTERM (cleanup), then SIGKILL
 
 # Targets, as a fraction of /hello/ req/s measured on the same server.
 CACHED_CATALOG_TARGET = 0.85
@@ -71,19 +80,6 @@ class Row:
     met: bool | None = None
     note: str = ""
     raw: dict = field(default_factory=dict)
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def run(cmd: list[str], env: dict[str, str], *, capture: bool = False) -> str:
-    result = subprocess.run(cmd, cwd=ROOT, env=env, check=False, text=True, capture_output=capture)
-    if result.returncode != 0:
-        if capture:
-            sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"[bench] command failed ({result.returncode}): {' '.join(cmd)}")
-    return result.stdout if capture else ""
 
 
 # --- wrk ------------------------------------------------------------------------------
@@ -120,175 +116,24 @@ def wrk_run(wrk: str, url: str, *, threads: int, connections: int, duration: int
     return figures
 
 
-# --- database -------------------------------------------------------------------------
-
-
-class Database:
-    """A throwaway database: a new PostgreSQL database, or a fresh SQLite file."""
-
-    def __init__(self, choice: str):
-        self.url = ""
-        self.vendor = ""
-        self._server_url = ""
-        self._name = ""
-        if choice in ("auto", "postgres"):
-            server = self._postgres_server()
-            if server:
-                self._create_postgres(server)
-                return
-            if choice == "postgres":
-                raise SystemExit("[bench] PostgreSQL is not reachable (set DATABASE_URL=postgres://...).")
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / "bench.sqlite3"
-        path.unlink(missing_ok=True)
-        self.url = f"sqlite:///{path}"
-        self.vendor = "sqlite"
-
-    @staticmethod
-    def _postgres_server() -> str:
-        """URL of the maintenance database on DATABASE_URL's server, or on local PostgreSQL."""
-        import psycopg2
-
-        configured = os.environ.get("DATABASE_URL", "")
-        candidate = configured if configured.startswith(("postgres://", "postgresql://")) else ""
-        candidate = candidate or "postgres://postgres@127.0.0.1:5432/postgres"
-        parts = urlsplit(candidate)
-        server = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-        try:
-            psycopg2.connect(server, connect_timeout=3).close()
-        except psycopg2.Error:
-            return ""
-        return server
-
-    def _create_postgres(self, server: str) -> None:
-        import psycopg2
-
-        self._server_url = server
-        self._name = f"cacaotours_bench_{os.getpid()}_{int(time.time())}"
-        connection = psycopg2.connect(server, connect_timeout=5)
-        connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{self._name}"')
-        finally:
-            connection.close()
-        parts = urlsplit(server)
-        self.url = urlunsplit((parts.scheme, parts.netloc, f"/{self._name}", parts.query, ""))
-        self.vendor = "postgresql"
-
-    def drop(self) -> None:
-        if not self._name:
-            return
-        import psycopg2
-
-        connection = psycopg2.connect(self._server_url, connect_timeout=5)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                try:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
-                except psycopg2.Error:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{self._name}"')
-        finally:
-            connection.close()
-        log(f"dropped database {self._name}")
-        self._name = ""
-
-    @property
-    def label(self) -> str:
-        return f"PostgreSQL ({self._name})" if self.vendor == "postgresql" else f"SQLite ({self.url[10:]})"
-
-
-# --- gunicorn -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def fetch(url: str, timeout: float = 10.0) -> tuple[int, int]:
-    """GET ``url`` without cookies; (status, body length)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "cacaotours-bench"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, len(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, len(error.read())
-
-
-class Server:
-    def __init__(self, env: dict[str, str], mode: str, workers: int):
-        self.port = free_port()
-        self.base = f"http://{HOST}:{self.port}"
-        self.log_path = RESULTS / f"gunicorn-{mode}.log"
-        self.log_path.unlink(missing_ok=True)
-        cmd = [
-            sys.executable, "-m", "gunicorn", "cacaotours.wsgi:application",
-            "--bind", f"{HOST}:{self.port}",
-            "--workers", str(workers),
-            "--worker-class", "sync",
-            "--log-level", "warning",
-            "--error-logfile", str(self.log_path),
-        ]  # fmt: skip
-        if Path("/dev/shm").is_dir():
-            cmd += ["--worker-tmp-dir", "/dev/shm"]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"[bench] gunicorn exited with {self.process.returncode}; see {self.log_path}")
-            with contextlib.suppress(OSError):
-                if fetch(f"{self.base}/hello/", timeout=2)[0] == 200:
-                    return
-            time.sleep(0.2)
-        raise SystemExit(f"[bench] gunicorn did not answer /hello/ within {timeout:.0f}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-
-
 # --- the run --------------------------------------------------------------------------
 
 
-def base_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="cacaotours.settings.local",
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
-        MEDIA_ROOT=str(MEDIA),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def prepare(env: dict[str, str], *, photos: bool) -> dict[str, str]:
+def prepare(env: dict[str, str], *, catalog: bool, photos: bool) -> dict[str, str]:
+    """Migrate, collect static files and, for the catalog, load the demo content; the catalog's pages."""
     manage = [sys.executable, "manage.py"]
     log("migrate")
     run([*manage, "migrate", "--noinput", "-v", "0"], env)
+    log("collectstatic")
+    run([*manage, "collectstatic", "--noinput", "-v", "0"], env)
+    if not catalog:
+        return {}
     # --force: the servers run with DEBUG off, and load_demo refuses that without it. Photos are drawn
     # small: drawing full-size ones takes a minute or more and the pages are built the same way.
     demo_args = ["--photo-size", DEMO_PHOTO_SIZE] if photos else ["--no-photos"]
     log(f"load_demo {' '.join(demo_args)}")
     shutil.rmtree(MEDIA, ignore_errors=True)
     run([*manage, "load_demo", "--force", "--quiet", *demo_args], env, capture=True)
-    log("collectstatic")
-    run([*manage, "collectstatic", "--noinput", "-v", "0"], env)
     output = run([*manage, "shell", "-c", SLUGS_SNIPPET], env, capture=True)
     line = next((ln for ln in output.splitlines() if ln.startswith("SLUGS ")), None)
     if line is None:
@@ -396,6 +241,77 @@ def print_table(rows: list[Row]) -> None:
     print()
 
 
+# --- the other sections (each in its own process: bench/rush.py, webhooks.py, routing.py) ---------------
+
+
+def run_section(name: str, env: dict[str, str], options: dict[str, str]) -> dict:
+    """Run ``python -m bench.<name>`` on the throwaway database; its figures, as a dict.
+
+    The section starts and stops its own gunicorn, Redis, Celery worker and Stripe-shaped
+    server. On a timeout it gets SIGTERM (its finally blocks stop what it started), then SIGKILL.
+    """
+    out = RESULTS / f"section-{name}.json"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", f"bench.{name}", "--out", str(out)]
+    for key, value in options.items():
+        cmd += ["--option", f"{key}={value}"]
+    started = time.monotonic()
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    try:
+        process.wait(timeout=SECTION_TIMEOUT[name])
+    except subprocess.TimeoutExpired:
+        log(f"{name}: still running after {SECTION_TIMEOUT[name]} s: stopping it")
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    except BaseException:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        raise
+    if out.exists():
+        result = json.loads(out.read_text())
+    else:
+        result = {"name": name, "title": name, "checks": [], "tables": [], "notes": [], "details": {}}
+        result["error"] = f"exited with {process.returncode} without figures"
+    result["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def print_grid(header: list[str], lines: list[list], indent: str = "") -> None:
+    lines = [[str(item) for item in line] for line in lines]
+    widths = [max(len(str(item)) for item in column) for column in zip(header, *lines, strict=True)]
+    for index, line in enumerate([header, *lines]):
+        print(indent + "  ".join(str(item).ljust(width) for item, width in zip(line, widths, strict=True)).rstrip())
+        if index == 0:
+            print(indent + "  ".join("-" * width for width in widths))
+
+
+def print_section(result: dict) -> None:
+    print(f"== {result['title']} ({result.get('elapsed_seconds', '?')} s) ==")
+    if result.get("error"):
+        print(f"   NOT COMPLETED: {result['error']}")
+    if result.get("skipped"):
+        print(f"   NOT RUN: {result['skipped']}")
+    if result["checks"]:
+        print_grid(
+            ["figure", "value", "target", "met"],
+            [
+                [c["figure"], c["value"], c["target"], "—" if c["met"] is None else ("yes" if c["met"] else "no")]
+                for c in result["checks"]
+            ],
+        )
+    for table in result["tables"]:
+        print()
+        print(f"   {table['title']}")
+        print_grid(table["header"], table["rows"], indent="   ")
+    for note in result["notes"]:
+        print(f"   * {note}")
+    print()
+
+
 def tool_version(cmd: list[str]) -> str:
     try:
         result = subprocess.run(cmd, check=False, text=True, capture_output=True, timeout=10)
@@ -406,37 +322,78 @@ def tool_version(cmd: list[str]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=8, help="seconds of load per URL and mode (default 8)")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})")
+    parser.add_argument("--duration", type=int, default=8, help="catalog: seconds of load per URL and mode (default 8)")
+    parser.add_argument("--connections", type=int, default=16, help="catalog: wrk connections (default 16)")
+    parser.add_argument("--threads", type=int, default=2, help="catalog: wrk threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="catalog: gunicorn workers (default 2)")
     parser.add_argument("--db", choices=("auto", "postgres", "sqlite"), default="auto", help="database (default auto)")
     parser.add_argument("--no-photos", action="store_true", help="load the demo content without photos (faster)")
+    parser.add_argument("--rush-configs", default="", help="rush: gunicorn configs (2-sync,4-sync,2-gthread-4)")
+    parser.add_argument("--webhook-events", type=int, default=1000, help="webhooks: events per phase (default 1000)")
+    parser.add_argument("--routing-bookings", type=int, default=None, help="routing: confirmed bookings (phase 1)")
+    parser.add_argument("--routing-live-seconds", type=int, default=None, help="routing: 1 booking/s for this long")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     args = parser.parse_args()
+    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
 
     started = time.monotonic()
-    load_at_start = [round(value, 2) for value in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    load_at_start = load_average()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    wrk = ensure_wrk()
+    wrk = ensure_wrk() if "catalog" in wanted else ""
     database = Database(args.db)
     rows: list[Row] = []
+    sections: list[dict] = []
     cache = "redis" if os.environ.get("REDIS_URL") else "locmem"
+    options = {
+        "rush": {"configs": args.rush_configs},
+        "webhooks": {"events": str(args.webhook_events)},
+        "routing": {"bookings": args.routing_bookings, "live_seconds": args.routing_live_seconds},
+    }
     try:
         log(f"database: {database.label}; cache: {cache}; load average {load_at_start} on {os.cpu_count()} CPUs")
         env = base_env(database.url)
-        pages = prepare(env, photos=not args.no_photos)
-        for mode, seconds in (("cached", "60"), ("uncached", "0")):
-            rows += bench_mode(mode, {**env, "CATALOG_CACHE_SECONDS": seconds}, pages, wrk, args)
+        pages = prepare(env, catalog="catalog" in wanted, photos=not args.no_photos)
+        if "catalog" in wanted:
+            for mode, seconds in (("cached", "60"), ("uncached", "0")):
+                rows += bench_mode(mode, {**env, "CATALOG_CACHE_SECONDS": seconds}, pages, wrk, args)
+        for name in SECTIONS[1:]:
+            if name not in wanted:
+                continue
+            if database.vendor != "postgresql":
+                sections.append(
+                    {"name": name, "title": name, "checks": [], "tables": [], "notes": [], "details": {},
+                     "error": "", "skipped": "needs PostgreSQL (row locks under real concurrency): not run on SQLite"}
+                )  # fmt: skip
+                continue
+            log(f"section {name} (load average {load_average()})")
+            section_options = {k: str(v) for k, v in options[name].items() if v not in (None, "")}
+            sections.append(run_section(name, {**env, "CATALOG_CACHE_SECONDS": "0"}, section_options))
     finally:
         database.drop()
 
-    print_table(rows)
+    load_at_end = load_average()
+    print()
+    print(f"Benchmark report — {os.cpu_count()} CPUs, load average {load_at_start} at start, {load_at_end} at end")
+    print()
+    if rows:
+        print("== Catalog pages (gunicorn 2 sync workers + wrk) ==")
+        print_table(rows)
+    for result in sections:
+        print_section(result)
+    checks = [c for result in sections for c in result["checks"] if c["met"] is not None]
+    checks += [{"met": row.met} for row in rows if row.met is not None]
+    met = sum(1 for c in checks if c["met"])
+    print(f"Targets met: {met} of {len(checks)}")
     elapsed = round(time.monotonic() - started, 1)
     report = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "elapsed_seconds": elapsed,
         "settings": {
+            "sections": wanted,
             "database": database.vendor,
             "cache": cache,
             "demo_photos": DEMO_PHOTO_SIZE if not args.no_photos else None,
@@ -447,12 +404,14 @@ def main() -> int:
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_at_start": load_at_start,
+            "load_average_at_end": load_at_end,
             "platform": platform.platform(),
             "python": platform.python_version(),
             "wrk": tool_version(["wrk", "--version"]),
             "git_commit": tool_version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
         },
         "rows": [{k: v for k, v in asdict(row).items() if k != "raw"} | {"wrk": row.raw} for row in rows],
+        "sections": sections,
     }
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for path in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):
@@ -463,7 +422,11 @@ def main() -> int:
     if unmeasured:
         log(f"{len(unmeasured)} URL(s) could not be measured: " + ", ".join(f"{r.mode} {r.url}" for r in unmeasured))
         return 1
-    if args.strict and any(row.met is False for row in rows):
+    failed = [result["name"] for result in sections if result.get("error")]
+    if failed:
+        log(f"section(s) not completed: {', '.join(failed)}")
+        return 1
+    if args.strict and any(not c["met"] for c in checks):
         return 1
     return 0
 

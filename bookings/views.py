@@ -242,7 +242,8 @@ def stripe_webhook(request):
 
         from .tasks import stripe_event_process
 
-        transaction.on_commit(lambda: stripe_event_process.delay(record.pk))
+        # robust: the event is stored; if the broker is down the stuck-event sweeper runs it later.
+        transaction.on_commit(lambda: stripe_event_process.delay(record.pk), robust=True)
     return HttpResponse(status=200)
 
 

@@ -1128,3 +1128,4 @@ def _extend_booking_admin() -> None:
 
 
 _extend_booking_admin()
+from . import admin_portal  # noqa: E402, F401  (Invitation and PayoutChangeRequest admins)

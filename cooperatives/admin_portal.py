@@ -203,8 +203,11 @@ class PayoutChangeRequestAdmin(admin.ModelAdmin):
             return format_html("{} · {}", org.get_payout_method_display(), org.stripe_account_id)
         if org.payout_method == "bank_transfer":
             return format_html(
-                "{} · {} · {} · CCI {}", org.get_payout_method_display(), org.bank_name or "—",
-                org.bank_account_holder, org.bank_cci,
+                "{} · {} · {} · CCI {}",
+                org.get_payout_method_display(),
+                org.bank_name or "—",
+                org.bank_account_holder,
+                org.bank_cci,
             )
         return org.get_payout_method_display()
 

@@ -624,7 +624,9 @@ def tour_choices(organisation) -> list[tuple[int, str]]:
     """Tours with at least one share in scope, by title (1 query)."""
     rows = (
         Share.objects.filter(scope_q(organisation))
-        .values("booking__departure__tour_id", "booking__departure__tour__title_en", "booking__departure__tour__title_es")
+        .values(
+            "booking__departure__tour_id", "booking__departure__tour__title_en", "booking__departure__tour__title_es"
+        )
         .distinct()
         .order_by()
     )
@@ -729,9 +731,7 @@ def stripe_transfers(organisation):
             *_recipient_fields("share__"),
         )
         .annotate(
-            reversed=Sum(
-                "reversals__amount", filter=Q(reversals__status=TransferReversal.Status.CREATED), default=0
-            )
+            reversed=Sum("reversals__amount", filter=Q(reversals__status=TransferReversal.Status.CREATED), default=0)
         )
         .order_by("-created_at", "-pk")
     )
@@ -853,6 +853,10 @@ class Statement:
         return date(self.year, self.month, 1)
 
     @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+    @property
     def is_empty(self) -> bool:
         return not self.currencies
 
@@ -892,6 +896,7 @@ def statement(organisation, *, year: int, month: int) -> Statement:
             "entry__booking__departure__tour__title_en",
             "entry__booking__departure__tour__title_es",
             "share__transfer__stripe_transfer_id",
+            "share__basis_points",
             *_recipient_fields("account__"),
         )
         .order_by("entry__posted_at", "entry_id", "pk")
@@ -901,10 +906,14 @@ def statement(organisation, *, year: int, month: int) -> Statement:
         for key in {leg["entry__idempotency_key"] for leg in legs if leg["entry__kind"] == E.BANK_PAYOUT}
         if key.startswith("bank_payout:") and key.split(":", 1)[1].isdigit()
     ]
-    lines = {
-        line["pk"]: line
-        for line in PayoutLine.objects.filter(pk__in=line_ids).values("pk", "batch_id", "bank_reference")
-    } if line_ids else {}
+    lines = (
+        {
+            line["pk"]: line
+            for line in PayoutLine.objects.filter(pk__in=line_ids).values("pk", "batch_id", "bank_reference")
+        }
+        if line_ids
+        else {}
+    )
     kinds = dict(JournalEntry.Kind.choices)
     for leg in legs:
         currency = leg["currency"]
@@ -935,6 +944,10 @@ def _describe(leg: dict, lines: dict) -> str:
     kind = leg["entry__kind"]
     transfer_id = leg["share__transfer__stripe_transfer_id"] or ""
     if kind == E.SPLIT:
+        points = leg["share__basis_points"]
+        if points:
+            percent = f"{points // 100}%" if points % 100 == 0 else f"{points / 100:g}%"
+            return _("%(percent)s of the payment") % {"percent": percent}
         return _("Share of the payment")
     if kind == E.REFUND:
         return _("Refund to the traveller: the share is reduced")

@@ -1,7 +1,8 @@
 """Writes of the cooperative leaders' portal: invitations and payout-detail change requests.
 
 Keyword-only, one transaction each; e-mails leave after commit (``transaction.on_commit``),
-so a rolled-back change never tells anybody anything. Refusals raise ``PortalError`` with a
+so a rolled-back change never tells anybody anything, and a failed e-mail is logged without
+undoing the change. Refusals raise ``PortalError`` with a
 message for the person (translated), and change nothing.
 
 Invitations
@@ -11,7 +12,9 @@ Invitations
     invited address: one of the user's *verified* allauth addresses, or the user's own login
     address when it is still unverified — the token reached that inbox, which is the proof a
     verification e-mail would ask for, so that address is marked verified. Accepting creates
-    the membership, or raises an existing member's role (an invitation never lowers one).
+    the membership, or raises an existing member's role (an invitation never lowers one). An
+    account created after the invitation was sent takes the invitation's language as its
+    preferred language (the model's default is English, and the portal is Spanish first).
 
 Payout change requests
     Leaders and treasurers ask; staff decide in the admin. Approval copies the details onto
@@ -33,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -107,7 +110,23 @@ def _absolute(path: str) -> str:
 
 def _admin_url(name: str, *args) -> str:
     with translation.override(settings.LANGUAGE_CODE):
-        return _absolute(reverse(f"admin:{name}", args=args))
+        try:
+            return _absolute(reverse(f"admin:{name}", args=args))
+        except NoReverseMatch:  # the portal admin is not registered (cooperatives/admin.py imports it)
+            logger.warning("admin URL %s is not registered; linking to the admin index", name)
+            return _absolute(reverse("admin:index"))
+
+
+def _after_commit(function, *args) -> None:
+    """Run ``function(*args)`` after commit; a failure (SMTP down…) is logged, never undoes the change."""
+
+    def run():
+        try:
+            function(*args)
+        except Exception:
+            logger.exception("portal e-mail %s%r failed after commit", function.__name__, args)
+
+    transaction.on_commit(run)
 
 
 # -- invitations -----------------------------------------------------------------------------------
@@ -127,7 +146,6 @@ def _invitation_mail(invitation_id: int, token: str) -> None:
             "invitation": invitation,
             "organisation": invitation.organisation,
             "link": invitation_link(token=token, language=language),
-            "role": invitation.get_role_display(),
             "days": settings.INVITATION_DAYS,
         },
         to=[invitation.email],
@@ -175,7 +193,7 @@ def invitation_create(
         )
         token = _new_token(invitation)
         invitation.save()
-        transaction.on_commit(lambda: _invitation_mail(invitation.pk, token))
+        _after_commit(_invitation_mail, invitation.pk, token)
     invitation.token = token
     invitation.link = invitation_link(token=token, language=invitation.language)
     return invitation
@@ -191,7 +209,7 @@ def invitation_resend(*, invitation_id: int, actor=None) -> Invitation:
             raise PortalError(_("This invitation was revoked; create a new one."))
         token = _new_token(invitation)
         invitation.save(update_fields=["token_hash", "expires_at", "sent_at", "updated_at"])
-        transaction.on_commit(lambda: _invitation_mail(invitation.pk, token))
+        _after_commit(_invitation_mail, invitation.pk, token)
     invitation.token = token
     invitation.link = invitation_link(token=token, language=invitation.language)
     return invitation
@@ -212,7 +230,9 @@ def invitation_problem(invitation: Invitation | None, *, now=None) -> str:
     """Why a link cannot be used (empty when it can): unknown, revoked, used or expired."""
     now = now or timezone.now()
     if invitation is None:
-        return _("This invitation link is not valid. Check that you copied the whole link, or ask Kallpa for a new one.")
+        return _(
+            "This invitation link is not valid. Check that you copied the whole link, or ask Kallpa for a new one."
+        )
     if invitation.revoked_at is not None:
         return _("This invitation was withdrawn by Kallpa. Ask Kallpa for a new one if you still need access.")
     if invitation.accepted_at is not None:
@@ -247,7 +267,7 @@ def invitation_accept(*, token: str, user) -> Membership:
         raise PortalError(_("Sign in to accept the invitation."))
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("cooperative", "fund")
             .filter(token_hash=token_hash(token or ""))
             .first()
@@ -275,6 +295,10 @@ def invitation_accept(*, token: str, user) -> Membership:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+        if user.date_joined >= invitation.created_at and user.preferred_language != invitation.language:
+            # an account opened for this invitation takes its language (the portal is Spanish first)
+            user.preferred_language = invitation.language
+            user.save(update_fields=["preferred_language"])
         if unverified is not None and not unverified.verified:
             unverified.verified = True
             unverified.save(update_fields=["verified"])
@@ -285,8 +309,9 @@ def invitation_accept(*, token: str, user) -> Membership:
 
 
 def _clean_request_fields(*, payout_method, stripe_account_id, bank_name, bank_account_holder, bank_cci) -> dict:
-    from cacaotours.core.models import cci_validator, stripe_account_validator
     from django.core.exceptions import ValidationError
+
+    from cacaotours.core.models import cci_validator, stripe_account_validator
 
     stripe_account_id = (stripe_account_id or "").strip()
     bank_name = (bank_name or "").strip()
@@ -358,7 +383,7 @@ def _notify_requester(request_id: int) -> None:
         pk=request_id
     )
     requester = request.requested_by
-    if not requester.email:
+    if requester is None or not requester.email:
         return
     language = _language(getattr(requester, "preferred_language", "es"))
     context = _request_mail_context(request) | {
@@ -389,7 +414,9 @@ def payout_change_request_create(
         bank_cci=bank_cci,
     )
     org = _org_kwargs(organisation)
-    pending = _("A change request is already waiting for Kallpa's decision. You can send a new one after it is decided.")
+    pending = _(
+        "A change request is already waiting for Kallpa's decision. You can send a new one after it is decided."
+    )
     if PayoutChangeRequest.objects.filter(status=PayoutChangeRequest.Status.PENDING, **org).exists():
         raise PortalError(pending)
     try:
@@ -397,7 +424,7 @@ def payout_change_request_create(
             request = PayoutChangeRequest.objects.create(
                 requested_by=user, note=(note or "").strip()[:300], **org, **values
             )
-            transaction.on_commit(lambda: _notify_staff("payout_request_new", request.pk))
+            _after_commit(_notify_staff, "payout_request_new", request.pk)
     except IntegrityError as exc:  # a request sent at the same moment won the unique constraint
         raise PortalError(pending) from exc
     return request
@@ -411,7 +438,9 @@ def _decide(*, request_id: int, actor, note: str, approve: bool) -> PayoutChange
             .get(pk=request_id)
         )
         if request.status != PayoutChangeRequest.Status.PENDING:
-            raise PortalError(_("This request was already decided (%(status)s).") % {"status": request.get_status_display()})
+            raise PortalError(
+                _("This request was already decided (%(status)s).") % {"status": request.get_status_display()}
+            )
         if approve:
             organisation = request.cooperative or request.fund
             model = type(organisation)
@@ -433,8 +462,8 @@ def _decide(*, request_id: int, actor, note: str, approve: bool) -> PayoutChange
         request.decided_at = timezone.now()
         request.decision_note = (note or request.decision_note or "").strip()[:300]
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-        transaction.on_commit(lambda: _notify_requester(request.pk))
-        transaction.on_commit(lambda: _notify_staff("payout_request_decided_staff", request.pk))
+        _after_commit(_notify_requester, request.pk)
+        _after_commit(_notify_staff, "payout_request_decided_staff", request.pk)
     return request
 
 

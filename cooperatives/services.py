@@ -177,7 +177,16 @@ def shares_split_on_capture(*, booking: Booking, payment: Payment) -> list[Share
         .order_by("-basis_points", "id")
     )
     if sum(rule.basis_points for rule in rules) > 10_000:
-        raise LedgerError(_("The shares of this tour add up to more than 100%."))
+        # The traveller has paid: confirm the booking and let staff fix the rules, rather
+        # than letting a bad rule block (and roll back) the confirmation.
+        from bookings.services import booking_flag
+
+        booking_flag(
+            booking_id=booking.pk,
+            reason=_("Split refused: the share rules of this tour add up to more than 100%. Fix the rules."),
+        )
+        logger.error("split of payment %s refused: rules over 100%%", payment.pk)
+        return []
     parts, operator = basis_points_split(amount, [rule.basis_points for rule in rules])
     currency = payment.currency
     shares = []
@@ -283,12 +292,12 @@ def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
             return share
         recipient = share.recipient
         if not recipient.can_receive_stripe_transfers:
-            why = (
-                _("Paid by bank transfer.")
-                if recipient.payout_method == PayoutMethod.BANK_TRANSFER
-                else _("No usable Stripe account: kept as owed for a bank payout.")
-            )
-            return _owed(share, why, attention=recipient.payout_method == PayoutMethod.NONE)
+            if recipient.payout_method == PayoutMethod.BANK_TRANSFER:
+                return _owed(share, _("Paid by bank transfer."))
+            if recipient.payout_method == PayoutMethod.STRIPE_CONNECT:
+                # Re-routed automatically when account.updated says transfers are active.
+                return _owed(share, _("Waiting for the recipient's Stripe onboarding: kept as owed."), attention=True)
+            return _owed(share, _("No payout method yet: kept as owed."), attention=True)
         transfer = Transfer.objects.filter(share=share).first()
         if transfer is not None and transfer.status == Transfer.Status.FAILED:
             # Stripe refused before (and saved that answer under the old key): try with a new key.
@@ -782,7 +791,22 @@ def connected_account_updated(*, obj: dict) -> int:
             recipient.stripe_transfers_enabled = enabled
             recipient.save(update_fields=["stripe_transfers_enabled", "updated_at"])
             updated += 1
+            if enabled and recipient.can_receive_stripe_transfers:
+                _reroute_owed_after_commit(recipient)
     return updated
+
+
+def _reroute_owed_after_commit(recipient) -> None:
+    """Owed shares not yet in a bank batch go by Stripe now that the recipient can receive transfers."""
+    from .tasks import share_route_task
+
+    share_ids = list(
+        Share.objects.filter(status=S.OWED, payout_line__isnull=True, **_recipient_kwargs(recipient)).values_list(
+            "pk", flat=True
+        )
+    )
+    for share_id in share_ids:
+        transaction.on_commit(lambda share_id=share_id: share_route_task.delay(share_id, retry_owed=True), robust=True)
 
 
 def connected_account_onboarding_link(*, recipient, refresh_url: str, return_url: str) -> str:

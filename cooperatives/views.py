@@ -142,7 +142,9 @@ class _Pager:
 
     def __init__(self, request, queryset, param: str = "pagina"):
         self.page = Paginator(queryset, PER_PAGE).get_page(request.GET.get(param))
-        self.previous_url = self._url(request, param, self.page.previous_page_number) if self.page.has_previous() else ""
+        self.previous_url = (
+            self._url(request, param, self.page.previous_page_number) if self.page.has_previous() else ""
+        )
         self.next_url = self._url(request, param, self.page.next_page_number) if self.page.has_next() else ""
 
     @staticmethod
@@ -313,9 +315,7 @@ def statement(request, organisation, period):
             "statement": data,
             "period": f"{year:04d}-{month:02d}",
             "previous": f"{previous[0]:04d}-{previous[1]:02d}" if previous[0] >= 2000 else "",
-            "following": f"{following[0]:04d}-{following[1]:02d}"
-            if following <= (today.year, today.month)
-            else "",
+            "following": f"{following[0]:04d}-{following[1]:02d}" if following <= (today.year, today.month) else "",
             "months": selectors.statement_months(today),
             "month_form": StatementMonthForm(initial={"mes": f"{year:04d}-{month:02d}"}),
         },
@@ -336,8 +336,17 @@ def statement_csv(request, organisation, period):
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(
-        [_("date"), _("currency"), _("booking"), _("tour"), _("recipient"), _("concept"), _("description"),
-         _("credit"), _("debit")]
+        [
+            _("date"),
+            _("currency"),
+            _("booking"),
+            _("tour"),
+            _("recipient"),
+            _("concept"),
+            _("description"),
+            _("credit"),
+            _("debit"),
+        ]
     )
 
     def split(money):
@@ -347,8 +356,19 @@ def statement_csv(request, organisation, period):
     for currency in data.currencies:
         first_day = date_format(data.first_day, "Y-m-d")
         writer.writerow(
-            [csv_safe(v) for v in (first_day, currency.currency, "", "", "", _("Opening balance"), "",
-                                   *split(currency.money("opening")))]
+            [
+                csv_safe(v)
+                for v in (
+                    first_day,
+                    currency.currency,
+                    "",
+                    "",
+                    "",
+                    _("Opening balance"),
+                    "",
+                    *split(currency.money("opening")),
+                )
+            ]
         )
         for row in currency.rows:
             writer.writerow(
@@ -367,12 +387,24 @@ def statement_csv(request, organisation, period):
                 ]
             )
         writer.writerow(
-            [csv_safe(v) for v in ("", currency.currency, "", "", "", _("Closing balance"), "",
-                                   *split(currency.money("closing")))]
+            [
+                csv_safe(v)
+                for v in (
+                    "",
+                    currency.currency,
+                    "",
+                    "",
+                    "",
+                    _("Closing balance"),
+                    "",
+                    *split(currency.money("closing")),
+                )
+            ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     name = slugify(str(organisation)) or "organisation"
-    response["Content-Disposition"] = f'attachment; filename="{_("statement")}-{name}-{year:04d}-{month:02d}.csv"'
+    prefix = slugify(_("statement")) or "statement"
+    response["Content-Disposition"] = f'attachment; filename="{prefix}-{name}-{year:04d}-{month:02d}.csv"'
     return response
 
 
@@ -391,7 +423,7 @@ def _payout_initial(organisation) -> dict:
         "payout_method": method if method != PayoutMethod.NONE else PayoutMethod.BANK_TRANSFER,
         "bank_name": organisation.bank_name,
         "bank_account_holder": organisation.bank_account_holder,
-        "stripe_account_id": organisation.stripe_account_id,
+        # never the account id or the CCI: the page shows them masked only
     }
 
 

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from cacaotours.core.admin import PhotoFormsetMixin, PhotoInline
+from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cooperatives.admin import PAYOUT_FIELDSET, start_stripe_onboarding
 
 from .models import Farm, FarmPhoto
@@ -13,7 +14,7 @@ class FarmPhotoInline(PhotoInline):
 
 
 @admin.register(Farm)
-class FarmAdmin(PhotoFormsetMixin, TranslationAdmin):
+class FarmAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
     list_display = (
         "name",
         "host_family",

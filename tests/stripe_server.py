@@ -271,8 +271,8 @@ class StripeServer:
     def wait_for_arrival(self, method: str, path: str, count: int = 1, timeout: float = 10.0) -> None:
         """Wait until ``count`` requests for ``method path`` (``*`` suffix: prefix) have arrived.
 
-        A request counts as soon as it arrives, before an injected delay: the client is then
-        "inside the Stripe call".
+        A request counts as soon as it has been received whole, before an injected delay: the
+        client is then "inside the Stripe call".
         """
         prefix = path[:-1] if path.endswith("*") else None
 
@@ -287,11 +287,14 @@ class StripeServer:
             if not self._idle.wait_for(lambda: arrived() >= count, timeout=timeout):
                 raise TimeoutError(f"{count} × {method} {path} did not arrive within {timeout} s")
 
-    def _enter(self, method: str = "", path: str = "") -> None:
+    def _enter(self) -> None:
         with self._idle:
             self._in_flight += 1
-            if method:
-                self.arrivals.append((method, path, time.time()))
+
+    def _arrived(self, method: str, path: str) -> None:
+        """The whole request (headers and body) has been received."""
+        with self._idle:
+            self.arrivals.append((method, path, time.time()))
             self._idle.notify_all()
 
     def _leave(self) -> None:
@@ -969,7 +972,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
-        self.stripe._enter(method, urlsplit(self.path).path)
+        self.stripe._enter()
         try:
             self._serve_one(method)
         finally:
@@ -982,6 +985,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
+        self.stripe._arrived(method, url.path)
         params = decode_form(url.query if method == "GET" else body)
         headers = {name.lower(): value for name, value in self.headers.items()}
         entry = LoggedRequest(method=method, path=url.path, params=params, headers=headers, received_at=received_at)

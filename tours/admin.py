@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from cacaotours.core.admin import PhotoFormsetMixin, PhotoInline
+from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import Money
 
 from .models import Departure, ItineraryStop, Route, RoutePhoto, ShareRule, Tour, TourPhoto
@@ -24,7 +25,7 @@ class TourPhotoInline(PhotoInline):
 
 
 @admin.register(Route)
-class RouteAdmin(PhotoFormsetMixin, TranslationAdmin):
+class RouteAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
     list_display = ("name", "region", "order", "is_published")
     list_editable = ("order", "is_published")
     search_fields = ("name", "region")
@@ -60,7 +61,7 @@ class ShareRuleInline(TranslationTabularInline):
 
 
 @admin.register(Tour)
-class TourAdmin(PhotoFormsetMixin, TranslationAdmin):
+class TourAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
     list_display = ("title", "route", "duration_days", "price_display", "share_total", "is_published", "is_featured")
     list_filter = ("is_published", "is_featured", "route", "difficulty", "currency")
     search_fields = ("title", "summary", "route__name")
@@ -116,7 +117,7 @@ class UpcomingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Departure)
-class DepartureAdmin(admin.ModelAdmin):
+class DepartureAdmin(CatalogVersionAdminMixin, admin.ModelAdmin):
     list_display = ("tour", "starts_local", "capacity", "seats_left", "status", "guide")
     list_filter = (UpcomingFilter, "status", "tour__route", "tour")
     search_fields = ("tour__title", "guide")
@@ -152,7 +153,7 @@ class ShareRuleAdminForm(forms.ModelForm):
 
 
 @admin.register(ShareRule)
-class ShareRuleAdmin(TranslationAdmin):
+class ShareRuleAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     form = ShareRuleAdminForm
     list_display = ("tour", "recipient_display", "basis_points", "purpose")
     list_filter = ("tour__route", "tour")

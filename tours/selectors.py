@@ -4,10 +4,12 @@ whatever the number of tours, departures or photos (tests hold them to it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import groupby
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db import connections, router
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -57,34 +59,46 @@ def tour_list(*, route: Route | None = None, featured: bool = False, photos: boo
     return _with_cover_photos(queryset, TourPhoto) if photos else queryset
 
 
-def route_get_published(*, slug: str) -> Route:
-    route = (
-        Route.objects.filter(is_published=True, slug=slug)
-        .prefetch_related(Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id")))
-        .first()
-    )
+def route_get_published(*, slug: str, photos: bool = True) -> Route:
+    """A published route with its photos (2 queries; 1 with ``photos=False``)."""
+    queryset = Route.objects.filter(is_published=True, slug=slug)
+    if photos:
+        queryset = queryset.prefetch_related(Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id")))
+    route = queryset.first()
     if route is None:
         raise Http404("No such route")
     return route
 
 
-def tour_get_published(*, slug: str) -> Tour:
-    """A published tour with route, photos and itinerary stops with their farms (3 queries)."""
-    tour = (
-        _published_tours()
-        .select_related("route")
-        .prefetch_related(
-            Prefetch("photos", queryset=TourPhoto.objects.order_by("order", "id")),
-            Prefetch(
-                "stops",
-                queryset=ItineraryStop.objects.select_related("farm", "farm__cooperative").order_by("day", "order"),
-            ),
-        )
-        .filter(slug=slug)
-        .first()
-    )
+def _tour_related_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch("photos", queryset=TourPhoto.objects.order_by("order", "id")),
+        Prefetch(
+            "stops",
+            queryset=ItineraryStop.objects.select_related("farm", "farm__cooperative").order_by("day", "order"),
+        ),
+    ]
+
+
+def tour_get_published(*, slug: str, related: bool = True) -> Tour:
+    """A published tour with route, photos and itinerary stops with their farms (3 queries).
+
+    ``related=False``: the tour and its route only (1 query); ``tour_related_load`` adds the rest later.
+    """
+    queryset = _published_tours().select_related("route")
+    if related:
+        queryset = queryset.prefetch_related(*_tour_related_prefetches())
+    # The slug is unique: no ORDER BY (the model's ordering would add a join and cost more to compile).
+    tour = next(iter(queryset.filter(slug=slug).order_by()[:1]), None)
     if tour is None:
         raise Http404("No such tour")
+    return tour
+
+
+def tour_related_load(tour: Tour) -> Tour:
+    """Load a tour's photos and itinerary stops (with farms and cooperatives) onto it, as
+    ``tour_get_published`` does (2 queries; none when they are already loaded)."""
+    prefetch_related_objects([tour], *_tour_related_prefetches())
     return tour
 
 
@@ -124,15 +138,78 @@ def departure_queryset_with_availability(now=None) -> QuerySet[Departure]:
     )
 
 
+def _departures_upcoming(now=None) -> QuerySet[Departure]:
+    now = now or timezone.now()
+    return (
+        departure_queryset_with_availability(now)
+        .filter(starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+        .exclude(status=Departure.Status.CANCELLED)
+        .order_by("starts_at")
+    )
+
+
 def departure_list_upcoming(*, tour: Tour, limit: int = 12) -> list[Departure]:
     """Upcoming departures (next 90 days, not cancelled) with ``seats_left`` (1 query)."""
-    now = timezone.now()
-    return list(
-        departure_queryset_with_availability()
-        .filter(tour=tour, starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
-        .exclude(status=Departure.Status.CANCELLED)
-        .order_by("starts_at")[:limit]
+    return list(_departures_upcoming().filter(tour=tour)[:limit])
+
+
+def _departures_upcoming_of_published(*, slug: str, now, limit: int) -> QuerySet[Departure]:
+    return (
+        _departures_upcoming(now)
+        .filter(tour__slug=slug, tour__is_published=True, tour__route__is_published=True)
+        .annotate(tour_updated_at=F("tour__updated_at"), route_updated_at=F("tour__route__updated_at"))[:limit]
     )
+
+
+# The tour page runs the query below on every request, to show live seats. Building and compiling it
+# through the ORM costs several times the CPU of running it, so it is compiled once per process (and
+# database and limit) with marker values, and then run with each request's values in their places.
+_MARK_NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_MARK_SLUG = "marker-slug-of-departures-upcoming-of-published"
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+
+
+@lru_cache(maxsize=16)
+def _departures_upcoming_of_published_sql(alias: str, limit: int) -> tuple[str, tuple] | None:
+    """(SQL, parameters with ``_Slot`` where the request's values go), or None if the markers can't be found."""
+    adapt = connections[alias].ops.adapt_datetimefield_value
+    markers = [
+        (adapt(_MARK_NOW), _Slot("now")),
+        (adapt(_MARK_NOW + timedelta(days=UPCOMING_DAYS)), _Slot("until")),
+        (_MARK_SLUG, _Slot("slug")),
+    ]
+    queryset = _departures_upcoming_of_published(slug=_MARK_SLUG, now=_MARK_NOW, limit=limit)
+    sql, params = queryset.query.get_compiler(alias).as_sql()
+    template = []
+    for param in params:
+        slot = next((slot for marker, slot in markers if type(param) is type(marker) and param == marker), None)
+        template.append(slot or param)
+    if {slot for _marker, slot in markers} - set(template):
+        return None  # a marker went missing (a changed query): fall back to the ORM
+    return sql, tuple(template)
+
+
+def departure_list_upcoming_of_published(*, slug: str, limit: int = 12) -> list[Departure]:
+    """``departure_list_upcoming`` of the published tour ``slug``, read without loading the tour (1 query).
+
+    Each departure also carries ``tour_updated_at`` and ``route_updated_at`` (as the database returns
+    them: compare them, don't compute with them). Empty when the tour has no upcoming departures, is not
+    published or does not exist: tell those apart with ``tour_get_published``.
+    """
+    now = timezone.now()
+    alias = router.db_for_read(Departure)
+    prepared = _departures_upcoming_of_published_sql(alias, limit)
+    if prepared is None:
+        return list(_departures_upcoming_of_published(slug=slug, now=now, limit=limit))
+    sql, template = prepared
+    adapt = connections[alias].ops.adapt_datetimefield_value
+    values = {"now": adapt(now), "until": adapt(now + timedelta(days=UPCOMING_DAYS)), "slug": slug}
+    params = [values[item.name] if isinstance(item, _Slot) else item for item in template]
+    return list(Departure.objects.db_manager(alias).raw(sql, params))
 
 
 @dataclass(frozen=True)

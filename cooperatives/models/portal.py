@@ -81,8 +81,12 @@ class PayoutChangeRequest(TimeStamped):
     fund = models.ForeignKey(
         "cooperatives.CommunityFund", on_delete=models.CASCADE, null=True, blank=True, related_name="payout_requests"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    requested_by = models.ForeignKey(  # SET_NULL: a leader can still delete their account
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     payout_method = models.CharField(_("payout method"), max_length=20, choices=PayoutMethod.choices)
     stripe_account_id = models.CharField(

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from cooperatives import services
 from cooperatives.models import JournalEntry, JournalLeg, LedgerAccount
-from cooperatives.services import Leg, LedgerError
+from cooperatives.services import LedgerError, Leg
 
 from .conftest import ledger_snapshot
 

@@ -86,7 +86,7 @@ def test_nothing_left_to_pay_refuses_a_new_batch_and_changes_nothing(owed, staff
     services.payout_batch_create(currency="PEN", actor=staff_user)
     before = ledger_snapshot()
 
-    with pytest.raises(LedgerError, match="Nothing is owed in PEN to a recipient with bank details."):
+    with pytest.raises(LedgerError, match=r"Nothing is owed in PEN to a recipient with bank details\."):
         services.payout_batch_create(currency="PEN", actor=staff_user)
 
     assert ledger_snapshot() == before
@@ -121,7 +121,7 @@ def test_the_csv_neutralises_spreadsheet_formulas(holder, tour, farm, departure,
     pay_simulated(ready(departure, traveller), capture)
     batch = services.payout_batch_create(currency="PEN", actor=staff_user)
 
-    [header, row] = list(csv.reader(io.StringIO(services.payout_batch_csv(batch=batch))))
+    [_header, row] = list(csv.reader(io.StringIO(services.payout_batch_csv(batch=batch))))
 
     line = batch.lines.get()
     assert row == [
@@ -180,7 +180,7 @@ def test_a_line_is_not_marked_paid_without_the_banks_reference(owed, staff_user,
     batch = services.payout_batch_create(currency="PEN", actor=staff_user)
     before = ledger_snapshot()
 
-    with pytest.raises(LedgerError, match="Enter the bank's reference for this transfer."):
+    with pytest.raises(LedgerError, match=r"Enter the bank's reference for this transfer\."):
         services.payout_line_mark_paid(line_id=batch.lines.first().pk, bank_reference=reference, actor=staff_user)
 
     assert ledger_snapshot() == before

@@ -122,11 +122,11 @@ def test_bank_recipients_become_owed_and_recipients_without_a_method_are_flagged
     fund_share, farm_share = shares_of(booking)
     assert [(s.status, s.rail, s.needs_attention, s.attention_reason) for s in (fund_share, farm_share)] == [
         (S.OWED, "bank", False, ""),
-        (S.OWED, "bank", True, "No usable Stripe account: kept as owed for a bank payout."),
+        (S.OWED, "bank", True, "No payout method yet: kept as owed."),
     ]
     assert [t.reason for t in ShareTransition.objects.filter(to_status=S.OWED).order_by("share_id")] == [
         "Paid by bank transfer.",
-        "No usable Stripe account: kept as owed for a bank payout.",
+        "No payout method yet: kept as owed.",
     ]
     assert Transfer.objects.count() == 0
     assert [e.kind for e in entries()] == ["split"]  # owed: the payable stays credited until the bank payout
@@ -134,11 +134,11 @@ def test_bank_recipients_become_owed_and_recipients_without_a_method_are_flagged
     assert services.payable_balance(recipient=nothing_yet, currency="PEN") == -3500
 
 
-def test_a_connect_recipient_not_yet_enabled_is_owed_without_a_flag(
+def test_a_connect_recipient_not_yet_enabled_is_owed_flagged_and_rerouted_once_enabled(
     tour, coop, departure, traveller, django_capture_on_commit_callbacks
 ):
-    """Current behaviour: payout method Stripe Connect, onboarding unfinished → owed on the bank rail, not
-    flagged; nothing re-routes it when ``account.updated`` later enables transfers (see the report)."""
+    """Stripe Connect chosen, onboarding unfinished → owed and flagged; ``account.updated`` enabling
+    transfers re-routes the share by Stripe (simulated transfers here: no Stripe key in this test)."""
     coop.stripe_transfers_enabled = False
     coop.save(update_fields=["stripe_transfers_enabled"])
     ShareRuleFactory(tour=tour, cooperative=coop, basis_points=1500)
@@ -146,7 +146,18 @@ def test_a_connect_recipient_not_yet_enabled_is_owed_without_a_flag(
 
     pay_simulated(booking, django_capture_on_commit_callbacks)
 
-    assert share_rows(booking) == [("Quillabamba Cacao Cooperative", 10500, 0, 0, S.OWED, "bank", False)]
+    assert share_rows(booking) == [("Quillabamba Cacao Cooperative", 10500, 0, 0, S.OWED, "bank", True)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = services.connected_account_updated(
+            obj={"id": coop.stripe_account_id, "payouts_enabled": True, "capabilities": {"transfers": "active"}}
+        )
+
+    assert updated == 1
+    share = coop_share(booking)
+    assert (share.status, share.rail) == (S.TRANSFERRED, "stripe")
+    assert share.transfer.amount == 10500
+    assert share.transfer.stripe_transfer_id.startswith("tr_sim_")
 
 
 def test_a_destination_stripe_refuses_moves_the_share_to_the_bank_rail(

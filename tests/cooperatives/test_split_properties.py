@@ -139,7 +139,7 @@ def split_and_refund(booking, rules, bps, amount, refunds):
 
 @pytest.mark.django_db
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

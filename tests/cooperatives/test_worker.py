@@ -290,6 +290,8 @@ def start_worker(worker_env, tmp_path, transactional_db):
     finally:
         for worker in workers:
             worker.stop()
+        if workers:  # shown by pytest when the test failed
+            print(f"--- worker log ---\n{workers[0].log.read_text(errors='replace')}")
 
 
 # -- set-up --------------------------------------------------------------------------------------------
@@ -324,6 +326,14 @@ def routed(*bookings) -> bool:
     )
 
 
+@pytest.fixture
+def stripe_log(stripe_server):
+    """Print what the fake Stripe saw (shown by pytest when the test failed)."""
+    yield stripe_server
+    for r in stripe_server.requests:
+        print("stripe:", r.method, r.path, r.status, r.injected, r.replayed, r.params)
+
+
 def transfers_per_share(server) -> Counter:
     return Counter(t["metadata"]["share_id"] for t in server.transfers.values())
 
@@ -332,7 +342,7 @@ def transfers_per_share(server) -> Counter:
 
 
 def test_a_worker_transfers_every_share_exactly_once(
-    client, stripe_server, connect_coops, fund, tour, departure, traveller, start_worker
+    client, stripe_server, connect_coops, fund, tour, departure, traveller, start_worker, stripe_log
 ):
     ShareRuleFactory(tour=tour, cooperative=None, fund=fund, basis_points=1000)
     start_worker(stripe_server)
@@ -358,7 +368,7 @@ def test_a_worker_transfers_every_share_exactly_once(
 
 
 def test_a_worker_killed_inside_the_stripe_call_pays_once_after_restart(
-    client, stripe_server, connect_coops, departure, traveller, start_worker
+    client, stripe_server, connect_coops, departure, traveller, start_worker, stripe_log
 ):
     worker = start_worker(stripe_server)
     booking = ready(departure, traveller)

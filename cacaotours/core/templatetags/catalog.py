@@ -1,4 +1,4 @@
-"""Template helpers for the public catalog: photos, language links, durations, shares.
+"""Template helpers for the public catalog: fragments, icons, photos, language links, durations, shares.
 
 Nothing here touches the database: tags only read what the views already loaded
 (prefetched photos, annotated departures, the money breakdown).
@@ -7,11 +7,18 @@ Nothing here touches the database: tags only read what the views already loaded
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -34,6 +41,90 @@ SHARE_KINDS = {
 }
 
 
+# -- cached fragments ------------------------------------------------------------------
+
+
+class CatalogFragmentNode(template.Node):
+    def __init__(self, nodelist, fragments, name, expires):
+        self.nodelist = nodelist
+        self.fragments = fragments
+        self.name = name
+        self.expires = expires
+
+    def render(self, context):
+        fragments = self.fragments.resolve(context)
+        name = self.name.resolve(context)
+        if fragments is None or not fragments.enabled:
+            return self.nodelist.render(context)
+        html = fragments.get(name)
+        if html is None:
+            html = self.nodelist.render(context)
+            expires = self.expires.resolve(context) if self.expires is not None else None
+            if isinstance(expires, datetime):
+                expires = expires.timestamp()
+            fragments.set(name, html, expires_at=expires)
+        return mark_safe(html)  # this template's own output, escaped as usual when it was rendered
+
+
+@register.tag("catalogfragment")
+def do_catalogfragment(parser, token):
+    """Cache the enclosed template output in the page's ``PageFragments`` (``cacaotours.core.fragments``).
+
+    ``{% catalogfragment fragments "main" %}…{% endcatalogfragment %}``, or with
+    ``expires=<datetime or None>`` (read after rendering, only on a miss) to retire it when a
+    date it shows passes: ``{% catalogfragment fragments "tours" expires=tours|soonest:"next_departure" %}``.
+    The content is rendered only when it is not cached, so what only it uses is never loaded
+    on a hit. Without ``fragments`` (None) or with fragment caching off it is always rendered.
+    """
+    bits = token.split_contents()
+    if len(bits) not in (3, 4):
+        raise template.TemplateSyntaxError(f"'{bits[0]}' takes a PageFragments, a name and optionally expires=…")
+    expires = None
+    if len(bits) == 4:
+        if not bits[3].startswith("expires="):
+            raise template.TemplateSyntaxError(f"'{bits[0]}': the optional last argument is expires=…")
+        expires = parser.compile_filter(bits[3].removeprefix("expires="))
+    nodelist = parser.parse(("endcatalogfragment",))
+    parser.delete_first_token()
+    return CatalogFragmentNode(nodelist, parser.compile_filter(bits[1]), parser.compile_filter(bits[2]), expires)
+
+
+@register.filter
+def soonest(items, attribute: str):
+    """The earliest non-empty ``attribute`` of ``items`` (e.g. the next departure of a list of tours), or None."""
+    values = [value for value in (getattr(item, attribute, None) for item in items) if value is not None]
+    return min(values, default=None)
+
+
+# -- icons -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _static_url(path: str) -> str:
+    return static(path)
+
+
+@receiver(setting_changed)
+def _static_settings_changed(*, setting, **kwargs):
+    if setting in {"STATIC_URL", "STORAGES", "STATICFILES_STORAGE"}:
+        _static_url.cache_clear()
+
+
+FUND_ICONS = {"reforestation": "tree", "women": "hands", "youth": "sprout", "water": "drop"}
+
+
+@register.filter
+def fund_icon(purpose: str) -> str:
+    """The sprite icon of a community fund's purpose."""
+    return FUND_ICONS.get(purpose, "book")
+
+
+@register.simple_tag
+def icon_href(name: str) -> str:
+    """``<use href="{% icon_href 'pin' %}">``: the sprite's static URL (looked up once per process) + ``#name``."""
+    return f"{_static_url('img/icons.svg')}#{name}"
+
+
 # -- languages -------------------------------------------------------------------------
 
 
@@ -53,6 +144,21 @@ def _home_url(language: str) -> str:
             return "/"
 
 
+def _translate_path(request, full_path: str, code: str) -> str:
+    """``translate_url(full_path, code)``, reusing the URL match of the request instead of resolving again."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.url_name:
+        return translate_url(full_path, code)
+    name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    with translation.override(code):
+        try:
+            path = reverse(name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return full_path
+    parsed = urlsplit(full_path)
+    return urlunsplit(("", "", path, parsed.query, parsed.fragment))
+
+
 @register.simple_tag(takes_context=True)
 def language_links(context) -> list[LanguageLink]:
     """The current page in every language, as plain GET links (cacheable, no form or CSRF).
@@ -69,7 +175,7 @@ def language_links(context) -> list[LanguageLink]:
             url = _home_url(code)
         else:
             full_path = request.get_full_path()
-            url = translate_url(full_path, code)
+            url = _translate_path(request, full_path, code)
             if url == full_path and code != current:
                 url = _home_url(code)
         links.append(LanguageLink(code=code, name=info["name_local"], url=url, is_current=code == current))
