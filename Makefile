@@ -48,7 +48,7 @@ run: venv ## migrate, load demo content, runserver on 127.0.0.1:8000
 test: venv ## run the test suite (ARGS="..." passes extra pytest arguments)
 	DJANGO_SETTINGS_MODULE=cacaotours.settings.test $(VENV_PY) -m pytest $(ARGS)
 
-bench: venv ## gunicorn + wrk benchmark of the catalog pages (see bench/README.md)
+bench: venv ## benchmarks: catalog, booking rush, webhooks, revenue-share routing, leader portal (see bench/README.md)
 	$(VENV_PY) bench/run.py $(ARGS)
 
 worker: venv ## Celery worker (needs REDIS_URL)

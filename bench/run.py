@@ -45,7 +45,7 @@ from bench.common import (  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "report.lua"
 DEMO_PHOTO_SIZE = "480x300"
-SECTIONS = ("catalog", "rush", "webhooks", "routing")
+SECTIONS = ("catalog", "rush", "webhooks", "routing", "portal")
 SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 600}  # seconds, then SIGTERM (cleanup), then SIGKILL
 
 # Targets, as a fraction of /hello/ req/s measured on the same server.
@@ -361,7 +361,7 @@ def main() -> int:
             for mode, seconds in (("cached", "60"), ("uncached", "0")):
                 rows += bench_mode(mode, {**env, "CATALOG_CACHE_SECONDS": seconds}, pages, wrk, args)
         for name in SECTIONS[1:]:
-            if name not in wanted:
+            if name not in wanted or name == "portal":  # portal: its own script, below
                 continue
             if database.vendor != "postgresql":
                 sections.append(
@@ -384,6 +384,11 @@ def main() -> int:
         print_table(rows)
     for result in sections:
         print_section(result)
+    if "portal" in wanted:
+        # The leader portal at 50,000 ledger rows (bench/portal.py makes its own PostgreSQL database).
+        print("== Leader portal (bench/portal.py) ==", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "portal.py")], cwd=ROOT, check=False)
+        print()
     checks = [c for result in sections for c in result["checks"] if c["met"] is not None]
     checks += [{"met": row.met} for row in rows if row.met is not None]
     met = sum(1 for c in checks if c["met"])

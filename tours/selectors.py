@@ -64,7 +64,7 @@ def route_get_published(*, slug: str, photos: bool = True) -> Route:
     queryset = Route.objects.filter(is_published=True, slug=slug)
     if photos:
         queryset = queryset.prefetch_related(Prefetch("photos", queryset=RoutePhoto.objects.order_by("order", "id")))
-    route = queryset.first()
+    route = next(iter(queryset.order_by()[:1]), None)  # the slug is unique: no ORDER BY needed
     if route is None:
         raise Http404("No such route")
     return route
@@ -120,12 +120,8 @@ def active_holds_q(now=None) -> Q:
     return Q(released_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
-def departure_queryset_with_availability(now=None) -> QuerySet[Departure]:
-    """Departures annotated with ``seats_taken`` and ``seats_left`` (never below zero).
-
-    The one place availability is computed: expired holds stop counting the moment they
-    expire, before any task has released them.
-    """
+def _seats_taken(now=None) -> Coalesce:
+    """Seats of a departure (``OuterRef("pk")``) taken by active holds."""
     taken = (
         SeatHold.objects.filter(active_holds_q(now), departure=OuterRef("pk"))
         .order_by()
@@ -133,16 +129,28 @@ def departure_queryset_with_availability(now=None) -> QuerySet[Departure]:
         .annotate(total=Sum("units"))
         .values("total")
     )
-    return Departure.objects.annotate(seats_taken=Coalesce(Subquery(taken), 0)).annotate(
+    return Coalesce(Subquery(taken), 0)
+
+
+def _seats_left(departure: Departure) -> int:
+    """``seats_left`` from an already annotated ``seats_taken``: what ``Greatest`` computes below."""
+    return max(departure.capacity - departure.seats_taken, 0)
+
+
+def departure_queryset_with_availability(now=None) -> QuerySet[Departure]:
+    """Departures annotated with ``seats_taken`` and ``seats_left`` (never below zero).
+
+    The one place availability is computed: expired holds stop counting the moment they
+    expire, before any task has released them.
+    """
+    return Departure.objects.annotate(seats_taken=_seats_taken(now)).annotate(
         seats_left=Greatest(F("capacity") - F("seats_taken"), 0)
     )
 
 
-def _departures_upcoming(now=None) -> QuerySet[Departure]:
-    now = now or timezone.now()
+def _upcoming(queryset: QuerySet[Departure], now) -> QuerySet[Departure]:
     return (
-        departure_queryset_with_availability(now)
-        .filter(starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+        queryset.filter(starts_at__gt=now, starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
         .exclude(status=Departure.Status.CANCELLED)
         .order_by("starts_at")
     )
@@ -150,15 +158,18 @@ def _departures_upcoming(now=None) -> QuerySet[Departure]:
 
 def departure_list_upcoming(*, tour: Tour, limit: int = 12) -> list[Departure]:
     """Upcoming departures (next 90 days, not cancelled) with ``seats_left`` (1 query)."""
-    return list(_departures_upcoming().filter(tour=tour)[:limit])
+    now = timezone.now()
+    return list(_upcoming(departure_queryset_with_availability(now), now).filter(tour=tour)[:limit])
 
 
 def _departures_upcoming_of_published(*, slug: str, now, limit: int) -> QuerySet[Departure]:
-    return (
-        _departures_upcoming(now)
-        .filter(tour__slug=slug, tour__is_published=True, tour__route__is_published=True)
-        .annotate(tour_updated_at=F("tour__updated_at"), route_updated_at=F("tour__route__updated_at"))[:limit]
-    )
+    # seats_left is added in Python (_seats_left): in SQL it would run the seats_taken subquery twice.
+    queryset = Departure.objects.annotate(
+        seats_taken=_seats_taken(now),
+        tour_updated_at=F("tour__updated_at"),
+        route_updated_at=F("tour__route__updated_at"),
+    ).filter(tour__slug=slug, tour__is_published=True, tour__route__is_published=True)
+    return _upcoming(queryset, now)[:limit]
 
 
 # The tour page runs the query below on every request, to show live seats. Building and compiling it
@@ -188,7 +199,7 @@ def _departures_upcoming_of_published_sql(alias: str, limit: int) -> tuple[str, 
     for param in params:
         slot = next((slot for marker, slot in markers if type(param) is type(marker) and param == marker), None)
         template.append(slot or param)
-    if {slot for _marker, slot in markers} - set(template):
+    if {slot for _marker, slot in markers} - {item for item in template if isinstance(item, _Slot)}:
         return None  # a marker went missing (a changed query): fall back to the ORM
     return sql, tuple(template)
 
@@ -204,12 +215,16 @@ def departure_list_upcoming_of_published(*, slug: str, limit: int = 12) -> list[
     alias = router.db_for_read(Departure)
     prepared = _departures_upcoming_of_published_sql(alias, limit)
     if prepared is None:
-        return list(_departures_upcoming_of_published(slug=slug, now=now, limit=limit))
-    sql, template = prepared
-    adapt = connections[alias].ops.adapt_datetimefield_value
-    values = {"now": adapt(now), "until": adapt(now + timedelta(days=UPCOMING_DAYS)), "slug": slug}
-    params = [values[item.name] if isinstance(item, _Slot) else item for item in template]
-    return list(Departure.objects.db_manager(alias).raw(sql, params))
+        departures = list(_departures_upcoming_of_published(slug=slug, now=now, limit=limit))
+    else:
+        sql, template = prepared
+        adapt = connections[alias].ops.adapt_datetimefield_value
+        values = {"now": adapt(now), "until": adapt(now + timedelta(days=UPCOMING_DAYS)), "slug": slug}
+        params = [values[item.name] if isinstance(item, _Slot) else item for item in template]
+        departures = list(Departure.objects.db_manager(alias).raw(sql, params))
+    for departure in departures:
+        departure.seats_left = _seats_left(departure)
+    return departures
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ All fragments of a page share one cache entry (one cache read per page), keyed o
 - the catalog version (``cacaotours.core.catalog_version``): a content edit in the admin
   retires every fragment at once;
 - the active language: Spanish and English fragments are separate;
-- what the view passes (the object's pk and ``updated_at``, so an edit of the object itself
-  shows at once even when made outside the admin).
-
 - a digest of the project's templates and template tags, so a deploy that changes them
-  starts with fresh fragments;
-- optionally a digest of live data (``data_digest(departures)``): a fragment of live data is
-  then re-rendered whenever the data changes, and only then.
+  starts with fresh fragments (a deploy that changes only Python code that shows content,
+  such as a model's ``__str__`` or money formatting, should call ``catalog_changed()``);
+- what the view passes: the object's pk and ``updated_at`` (an edit of the object itself
+  shows at once even when saved outside the admin), or a digest of live data
+  (``data_digest(departures)``: that fragment is rendered again whenever the data changes,
+  and only then).
 
 A fragment is rendered only on a miss, so querysets and lazy objects that only it uses are
 never evaluated when it is cached. Nothing user- or request-specific may go inside a
@@ -27,6 +27,7 @@ rendered every time.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 from datetime import datetime
 from functools import lru_cache
@@ -63,8 +64,8 @@ def code_digest() -> str:
 
 def data_digest(objects) -> str:
     """A digest of the field values (annotations included) of model instances, e.g. departures with seats left."""
-    rows = [sorted((k, repr(v)) for k, v in vars(obj).items() if not k.startswith("_")) for obj in objects]
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+    rows = [[item for item in vars(obj).items() if not item[0].startswith("_")] for obj in objects]
+    return hashlib.sha256(pickle.dumps(rows, protocol=5)).hexdigest()[:16]
 
 
 class PageFragments:

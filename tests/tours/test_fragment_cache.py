@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
@@ -202,6 +203,15 @@ def test_the_next_departure_on_tour_cards_moves_on_when_it_passes(client, fragme
     assert soon_label not in body
 
 
+def test_the_footer_is_memoized_per_language_and_year(client):
+    TourFactory(slug="any")
+    assert '<h2 id="footer-explore">Explore</h2>' in text(client.get("/tours/any/"))
+    assert '<h2 id="footer-explore">Explorar</h2>' in text(client.get("/es/tours/any/"))
+    with freeze_time("2031-01-01 12:00:00"):
+        assert "© 2031 Kallpa Travel" in text(client.get("/tours/any/"))
+    assert f"© {timezone.localdate().year} Kallpa Travel" in text(client.get("/tours/any/"))
+
+
 # -- the building blocks ----------------------------------------------------------------
 
 
@@ -221,6 +231,16 @@ def test_a_lost_version_starts_above_every_version_used_before(django_capture_on
     used = catalog_version()
     cache.delete(CATALOG_VERSION_KEY)  # evicted, or the cache was flushed
     assert catalog_version() > used
+
+
+def test_a_fragment_without_page_fragments_is_always_rendered(settings):
+    settings.CATALOG_FRAGMENT_SECONDS = 600
+    page = Template('{% load catalog %}{% catalogfragment fragments "x" %}{{ n }}{% endcatalogfragment %}')
+    assert page.render(Context({"n": 1})) == "1"
+    assert page.render(Context({"n": 2})) == "2"
+    fragments = PageFragments("test")
+    assert page.render(Context({"n": 3, "fragments": fragments})) == "3"
+    assert page.render(Context({"n": 4, "fragments": PageFragments("test")})) == "3"  # cached
 
 
 def test_fragments_are_off_with_zero_seconds(settings):

@@ -1,7 +1,8 @@
 """Template helpers for the public catalog: fragments, icons, photos, language links, durations, shares.
 
-Nothing here touches the database: tags only read what the views already loaded
-(prefetched photos, annotated departures, the money breakdown).
+Nothing here queries the database: tags only read what the views already loaded
+(prefetched photos, annotated departures, the money breakdown) or pass lazily; cached
+fragments are read from and written to the cache.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class CatalogFragmentNode(template.Node):
     def render(self, context):
         fragments = self.fragments.resolve(context)
         name = self.name.resolve(context)
-        if fragments is None or not fragments.enabled:
+        if not getattr(fragments, "enabled", False):  # no PageFragments in the context, or caching off
             return self.nodelist.render(context)
         html = fragments.get(name)
         if html is None:
@@ -87,6 +88,39 @@ def do_catalogfragment(parser, token):
     nodelist = parser.parse(("endcatalogfragment",))
     parser.delete_first_token()
     return CatalogFragmentNode(nodelist, parser.compile_filter(bits[1]), parser.compile_filter(bits[2]), expires)
+
+
+class MemoizeNode(template.Node):
+    MAX_ENTRIES = 64
+
+    def __init__(self, nodelist, vary_on):
+        self.nodelist = nodelist
+        self.vary_on = vary_on
+        self.rendered: dict[tuple, str] = {}  # on the compiled node: a reloaded template starts afresh
+
+    def render(self, context):
+        key = (translation.get_language(), *(str(value.resolve(context)) for value in self.vary_on))
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            if len(self.rendered) >= self.MAX_ENTRIES:
+                self.rendered.clear()
+            self.rendered[key] = html
+        return mark_safe(html)  # this template's own output, escaped as usual when it was rendered
+
+
+@register.tag("memoize")
+def do_memoize(parser, token):
+    """Render the content once per process for each language and combination of the values given.
+
+    ``{% memoize CONTACT_EMAIL year %}…{% endmemoize %}``. Only for content that depends on
+    nothing but the active language and those values: no request, user, database or time
+    (pass what varies, like the year).
+    """
+    bits = token.split_contents()
+    nodelist = parser.parse(("endmemoize",))
+    parser.delete_first_token()
+    return MemoizeNode(nodelist, [parser.compile_filter(bit) for bit in bits[1:]])
 
 
 @register.filter
@@ -149,6 +183,8 @@ def _translate_path(request, full_path: str, code: str) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None or not match.url_name:
         return translate_url(full_path, code)
+    if code == translation.get_language():
+        return full_path  # this very page
     name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
     with translation.override(code):
         try:
