@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError
 from modeltranslation.admin import TranslationAdmin
 
 from bookings.admin import BookingAdmin, ReadOnlyAdmin, ReadOnlyInline
+from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import CURRENCY_CHOICES, Money
 
 from . import services
@@ -98,7 +99,7 @@ def start_stripe_onboarding(modeladmin, request, queryset):
 
 
 @admin.register(Certification)
-class CertificationAdmin(TranslationAdmin):
+class CertificationAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     list_display = ("name", "code")
     search_fields = ("name", "code")
 
@@ -113,7 +114,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Cooperative)
-class CooperativeAdmin(TranslationAdmin):
+class CooperativeAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     list_display = ("name", "community", "region", "members", "farm_count", "payout_method", "is_published")
     list_filter = ("is_published", "payout_method", "region", "certifications")
     search_fields = ("name", "community", "region", "contact_name", "contact_email")
@@ -137,7 +138,7 @@ class CooperativeAdmin(TranslationAdmin):
 
 
 @admin.register(CommunityFund)
-class CommunityFundAdmin(TranslationAdmin):
+class CommunityFundAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     list_display = ("name", "purpose", "cooperative", "payout_method", "is_published")
     list_filter = ("purpose", "is_published", "payout_method")
     search_fields = ("name", "summary")

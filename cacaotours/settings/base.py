@@ -165,11 +165,8 @@ CATALOG_CACHE_SECONDS = int(env("CATALOG_CACHE_SECONDS", "60"))
 # catalog pages that change only when staff edit content (a tour's itinerary, gallery, facts, money split)
 # are kept this long, per language, under the catalog version that the admin bumps on every edit
 # (cacaotours/core/catalog_version.py). Live parts (seats left) are never cached. 0 turns it off.
-# Off under the test settings, like the page cache, so that query-count tests compare like with like
-# (tests/tours/test_fragment_cache.py turns it on).
-CATALOG_FRAGMENT_SECONDS = env_int(
-    "CATALOG_FRAGMENT_SECONDS", 0 if os.environ.get("DJANGO_SETTINGS_MODULE") == "cacaotours.settings.test" else 600
-)
+# The test settings turn it off (like the page cache); tests/tours/test_fragment_cache.py turns it on.
+CATALOG_FRAGMENT_SECONDS = env_int("CATALOG_FRAGMENT_SECONDS", 600)
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"

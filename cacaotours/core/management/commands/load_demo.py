@@ -46,6 +46,7 @@ from bookings.services import (
     simulated_checkout_complete,
 )
 from cacaotours.core import demo_content as content
+from cacaotours.core.catalog_version import catalog_changed
 from cacaotours.core.demo_content import T
 from cacaotours.core.images import delete_rendered, photo_store, rendered_paths
 from cooperatives.models import Certification, CommunityFund, Cooperative, Membership
@@ -459,6 +460,7 @@ class Command(BaseCommand):
             photos = 0
             if not options["no_photos"] and options["photos_limit"] != 0:
                 photos = self._photos(loader, options["photos_limit"], (width, height), options["jobs"], quiet)
+        catalog_changed()  # cached catalog fragments show the (re)loaded content at once
         if quiet:
             return
         self._report(loader, photos, content_seconds, time.monotonic() - started)
