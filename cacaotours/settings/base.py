@@ -207,7 +207,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Eager tasks (make run) would log every task at INFO; workers log with -l info anyway.
+        "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # Bookings
