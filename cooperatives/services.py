@@ -855,15 +855,19 @@ def reconcile(*, now=None) -> ReconciliationRun:
     for entry_id in ledger_unbalanced_entries():
         issues.append(ReconciliationIssue(run=run, kind=kinds.UNBALANCED_ENTRY, detail=f"journal entry #{entry_id}"))
     bookings = Booking.objects.filter(shares__isnull=False).distinct().prefetch_related("payments", "shares")
+    # Operator revenue per booking in one query (not one per booking).
+    revenue_by_booking = dict(
+        JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
+        .values("entry__booking_id")
+        .annotate(total=Sum("amount"))
+        .values_list("entry__booking_id", "total")
+    )
     checked = 0
     for booking in bookings.iterator(chunk_size=200):
         checked += 1
         shares = list(booking.shares.all())
         captured = sum(p.amount_received - p.amount_refunded for p in booking.payments.all())
-        revenue = -(
-            JournalLeg.objects.filter(entry__booking=booking, account__kind=K.REVENUE).aggregate(t=Sum("amount"))["t"]
-            or 0
-        )
+        revenue = -(revenue_by_booking.get(booking.pk) or 0)
         shares_net = sum(share.remaining for share in shares)
         if shares_net + revenue != captured:
             issues.append(

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cacaotours.core.models import Photo, TimeStamped
+from cacaotours.core.models import Photo, TimeStamped, exactly_one_of
 from cacaotours.core.money import CURRENCY_CHOICES, Money
 
 
@@ -276,9 +276,7 @@ class ShareRule(models.Model):
                 violation_error_message=_("A share is between 1 and 10,000 basis points."),
             ),
             models.CheckConstraint(
-                condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True) & Q(farm__isnull=True))
-                | (Q(cooperative__isnull=True) & Q(fund__isnull=False) & Q(farm__isnull=True))
-                | (Q(cooperative__isnull=True) & Q(fund__isnull=True) & Q(farm__isnull=False)),
+                condition=exactly_one_of("cooperative", "fund", "farm"),
                 name="share_rule_exactly_one_recipient",
                 violation_error_message=_("Choose exactly one recipient: a cooperative, a fund or a farm."),
             ),

@@ -1,5 +1,8 @@
 """Abstract building blocks shared by the domain apps."""
 
+import operator
+from functools import reduce
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +18,18 @@ stripe_account_validator = RegexValidator(
     _("A Stripe connected account id looks like acct_1AbC23dEfG."),
     code="invalid_stripe_account",
 )
+
+
+def exactly_one_of(*fields: str) -> Q:
+    """A condition: exactly one of the nullable foreign keys ``fields`` is set.
+
+    Used by every model that points at "one cooperative, fund or farm" (share rules, shares,
+    payout lines) or "one cooperative or fund" (memberships, invitations, change requests).
+    """
+    return reduce(
+        operator.or_,
+        (reduce(operator.and_, (Q(**{f"{other}__isnull": other != field}) for other in fields)) for field in fields),
+    )
 
 
 class TimeStamped(models.Model):

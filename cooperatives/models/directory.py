@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cacaotours.core.models import PayoutDetails, TimeStamped
+from cacaotours.core.models import PayoutDetails, TimeStamped, exactly_one_of
 
 
 class Certification(models.Model):
@@ -123,8 +123,7 @@ class Membership(TimeStamped):
         verbose_name_plural = _("memberships")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True))
-                | (Q(cooperative__isnull=True) & Q(fund__isnull=False)),
+                condition=exactly_one_of("cooperative", "fund"),
                 name="membership_exactly_one_organisation",
                 violation_error_message=_("A membership is for one cooperative or one fund."),
             ),

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from cacaotours.core.models import TimeStamped
+from cacaotours.core.models import TimeStamped, exactly_one_of
 from cacaotours.core.money import CURRENCY_CHOICES, Money
 
 
@@ -48,9 +48,7 @@ class RecipientFields(models.Model):
     @staticmethod
     def exactly_one_recipient(name: str) -> models.CheckConstraint:
         return models.CheckConstraint(
-            condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True) & Q(farm__isnull=True))
-            | (Q(cooperative__isnull=True) & Q(fund__isnull=False) & Q(farm__isnull=True))
-            | (Q(cooperative__isnull=True) & Q(fund__isnull=True) & Q(farm__isnull=False)),
+            condition=exactly_one_of("cooperative", "fund", "farm"),
             name=name,
         )
 

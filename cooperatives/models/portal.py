@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cacaotours.core.models import PayoutMethod, TimeStamped, cci_validator, stripe_account_validator
+from cacaotours.core.models import PayoutMethod, TimeStamped, cci_validator, exactly_one_of, stripe_account_validator
 
 from .directory import Membership
 
@@ -50,8 +50,7 @@ class Invitation(TimeStamped):
         verbose_name_plural = _("invitations")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True))
-                | (Q(cooperative__isnull=True) & Q(fund__isnull=False)),
+                condition=exactly_one_of("cooperative", "fund"),
                 name="invitation_exactly_one_organisation",
             )
         ]
@@ -119,8 +118,7 @@ class PayoutChangeRequest(TimeStamped):
         verbose_name_plural = _("payout change requests")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(cooperative__isnull=False) & Q(fund__isnull=True))
-                | (Q(cooperative__isnull=True) & Q(fund__isnull=False)),
+                condition=exactly_one_of("cooperative", "fund"),
                 name="payout_request_exactly_one_organisation",
             ),
             models.CheckConstraint(
