@@ -421,11 +421,29 @@ class ShareRuleAdmin(CatalogVersionAdminMixin, TranslationAdmin):
 
 
 class ScheduleExceptionInline(admin.TabularInline):
+    """A schedule's exceptions are part of the schedule: whoever may add or change it may edit them."""
+
     model = ScheduleException
     extra = 1
     fields = ("date", "reason")
     verbose_name = _("date skipped")
     verbose_name_plural = _("dates skipped (exceptions)")
+
+    def _schedule_perm(self, request, obj) -> bool:
+        action = "change" if obj is not None else "add"
+        return request.user.has_perm(f"tours.{action}_departureschedule")
+
+    def has_add_permission(self, request, obj=None):
+        return self._schedule_perm(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._schedule_perm(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._schedule_perm(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("tours.view_departureschedule") or self._schedule_perm(request, obj)
 
 
 class DepartureScheduleForm(forms.ModelForm):
