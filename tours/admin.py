@@ -61,7 +61,7 @@ class ItineraryStopFormSet(BaseInlineFormSet):
 
     def clean(self):
         stops = [
-            (form.cleaned_data["day"], form.cleaned_data["order"], form.cleaned_data.get("title") or "")
+            (form.cleaned_data["day"], form.cleaned_data["order"], form.instance.title or "")
             for form in self.forms
             if form.cleaned_data
             and not form.cleaned_data.get("DELETE")
@@ -141,7 +141,7 @@ class TourAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
         formset.save(commit=False)  # fills new_objects / changed_objects / deleted_objects
         services.itinerary_stops_save(
             tour=form.instance,
-            stops=[*formset.changed_objects_list, *formset.new_objects],
+            stops=[*(obj for obj, _fields in formset.changed_objects), *formset.new_objects],
             deleted=formset.deleted_objects,
         )
         return None

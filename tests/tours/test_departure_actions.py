@@ -90,7 +90,10 @@ def test_reopen_sales_skips_departures_that_started(client, operator, first):
     response = post_action(client, CHANGELIST, "reopen_sales", [first, started])
 
     assert [d.status for d in Departure.objects.order_by("pk")] == ["open", "closed"]
-    assert admin_messages(response) == ["Sales reopened on 1 departure.", f"{started} left as it was (already started)."]
+    assert admin_messages(response) == [
+        "Sales reopened on 1 departure.",
+        f"{started} left as it was (already started).",
+    ]
     assert audit_trail(first) == [(CHANGE, "Sales reopened", operator.email)]
 
 
@@ -154,9 +157,7 @@ def test_expired_holds_do_not_count_as_seats_sold(first):
 
     with pytest.raises(services.DepartureError):
         services.departure_capacity_change(departure_ids=[first.pk], capacity=5, now=NOW)
-    changes = services.departure_capacity_change(
-        departure_ids=[first.pk], capacity=1, now=NOW + timedelta(minutes=16)
-    )
+    changes = services.departure_capacity_change(departure_ids=[first.pk], capacity=1, now=NOW + timedelta(minutes=16))
 
     assert [(c.departure.pk, c.before, c.after) for c in changes] == [(first.pk, 12, 1)]
 

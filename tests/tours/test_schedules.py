@@ -9,7 +9,6 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from freezegun import freeze_time
 
 from tests.factories import DepartureFactory, TourFactory
@@ -273,9 +272,7 @@ def test_generate_action_logs_removed_and_updated_departures(client, schedule):
         (DELETION, f"Removed: schedule “{schedule}” no longer includes this date.", user.email)
     ]
     updated = Departure.objects.get(starts_at=at(1))
-    assert audit_trail(updated) == [
-        (CHANGE, f"Capacity 10 → 16 (Generated from schedule “{schedule}”.)", user.email)
-    ]
+    assert audit_trail(updated) == [(CHANGE, f"Capacity 10 → 16 (Generated from schedule “{schedule}”.)", user.email)]
 
 
 @freeze_time(NOW)
