@@ -24,17 +24,13 @@ from tests.bookings.helpers import (
     starts_in,
     transitions,
 )
-from tests.cooperatives.conftest import (  # noqa: F401 - fixtures
+import tests.cooperatives.conftest as ledger
+from tests.cooperatives.conftest import (
     assert_ledger_balanced,
     booking_equation,
-    connect,
-    coop,
-    farm,
-    fund,
     ledger_snapshot,
     pay_stripe,
     ready,
-    rules,
     share_rows,
 )
 from tests.factories import DepartureFactory, UserFactory
@@ -42,6 +38,11 @@ from tests.helpers import admin_messages, audit_trail, form_values, post_action,
 from tours.models import Departure
 
 pytestmark = pytest.mark.django_db
+
+# The ledger fixtures (tests/cooperatives/conftest.py): recipients, share rules, the connected account.
+_english = ledger._english
+coop, fund, farm, rules, connect = ledger.coop, ledger.fund, ledger.farm, ledger.rules, ledger.connect
+
 B, P, S = BookingStatus, PaymentStatus, Share.Status
 CHANGELIST = "/admin/tours/departure/"
 CANCEL = ("tours.view_departure", "tours.cancel_departure")
@@ -57,7 +58,7 @@ def soon(tour):
 
 
 @pytest.fixture
-def paid(client, connect, rules, soon, traveller, django_capture_on_commit_callbacks):  # noqa: F811
+def paid(client, connect, rules, soon, traveller, django_capture_on_commit_callbacks):
     """Two paid bookings on the departure: Rosa's S/ 700.00 (2 adults) and Luis's S/ 350.00."""
     rosa = ready(soon, traveller)
     pay_stripe(client, rosa, connect, django_capture_on_commit_callbacks)
@@ -92,7 +93,7 @@ def test_cancelling_a_departure_refunds_every_booking_in_full_and_reverses_the_s
     paid,
     paying,
     connect,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     rosa, luis = paid
     mail.outbox.clear()
