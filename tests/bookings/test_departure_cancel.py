@@ -11,6 +11,7 @@ import pytest
 from django.contrib.admin.models import CHANGE
 from django.core import mail
 
+import tests.cooperatives.conftest as ledger
 from bookings import services
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus, Refund
 from cooperatives.models import Share
@@ -24,7 +25,6 @@ from tests.bookings.helpers import (
     starts_in,
     transitions,
 )
-import tests.cooperatives.conftest as ledger
 from tests.cooperatives.conftest import (
     assert_ledger_balanced,
     booking_equation,
