@@ -37,6 +37,7 @@ class CancelDeparturesForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
         help_text=_("Kept in each booking's history and the audit trail; not sent to the travellers."),
     )
     confirm = forms.BooleanField(
@@ -172,7 +173,9 @@ class DepartureOperationsAdmin(DepartureAdmin):
                 "manifests": manifests,
                 "day": day,
                 "departure": departure,
-                "day_form": ManifestDayForm(initial={"date": day or timezone.localdate()}),
+                "day_form": ManifestDayForm(
+                    initial={"date": day or timezone.localdate(departure.starts_at if departure else None)}
+                ),
                 "can_check_in": self.has_checkin_permission(request),
             },
         )

@@ -325,33 +325,36 @@ class DepartureAdmin(CatalogVersionAdminMixin, StaffActionMixin, admin.ModelAdmi
                 request, _("%(departure)s left as it was (%(why)s).") % {"departure": departure, "why": why}
             )
 
+    def _sales_action(self, request, queryset, service, audit: str, done) -> None:
+        """Run a sales service (close / reopen) on the selection: one LogEntry per departure changed."""
+        outcome = service(departure_ids=list(queryset.values_list("pk", flat=True)))
+        for departure in outcome.changed:
+            self.log_change(request, departure, audit)
+        if outcome.changed:
+            messages.success(request, done(len(outcome.changed)))
+        self._report_skipped(request, outcome.skipped)
+
     @admin.action(description=_("Close sales of the selected departures"), permissions=("change",))
     def close_sales(self, request, queryset):
-        outcome = services.departure_sales_close(departure_ids=list(queryset.values_list("pk", flat=True)))
-        for departure in outcome.changed:
-            self.log_change(request, departure, _("Sales closed"))
-        if outcome.changed:
-            messages.success(
-                request,
-                ngettext("Sales closed on %(n)s departure.", "Sales closed on %(n)s departures.", len(outcome.changed))
-                % {"n": len(outcome.changed)},
-            )
-        self._report_skipped(request, outcome.skipped)
+        self._sales_action(
+            request,
+            queryset,
+            services.departure_sales_close,
+            _("Sales closed"),
+            lambda n: ngettext("Sales closed on %(n)s departure.", "Sales closed on %(n)s departures.", n) % {"n": n},
+        )
 
     @admin.action(description=_("Reopen sales of the selected departures"), permissions=("change",))
     def reopen_sales(self, request, queryset):
-        outcome = services.departure_sales_reopen(departure_ids=list(queryset.values_list("pk", flat=True)))
-        for departure in outcome.changed:
-            self.log_change(request, departure, _("Sales reopened"))
-        if outcome.changed:
-            messages.success(
-                request,
-                ngettext(
-                    "Sales reopened on %(n)s departure.", "Sales reopened on %(n)s departures.", len(outcome.changed)
-                )
-                % {"n": len(outcome.changed)},
-            )
-        self._report_skipped(request, outcome.skipped)
+        self._sales_action(
+            request,
+            queryset,
+            services.departure_sales_reopen,
+            _("Sales reopened"),
+            lambda n: (
+                ngettext("Sales reopened on %(n)s departure.", "Sales reopened on %(n)s departures.", n) % {"n": n}
+            ),
+        )
 
     @admin.action(description=_("Change the capacity of the selected departures"), permissions=("change",))
     def change_capacity(self, request, queryset):

@@ -198,7 +198,7 @@ def test_the_manifest_page_shows_everything_a_guide_needs(client, checker, scene
     for text in (
         "Quillabamba Cacao Day",
         "Plaza de Armas, Quillabamba",
-        "4 (3 adults, 1 children)",
+        "3 adults, 1 child",
         "Seats held, payment not finished",
         scene["rosa"].reference,
         "2 adults, 1 child",

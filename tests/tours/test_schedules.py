@@ -182,26 +182,16 @@ CHANGELIST = "/admin/tours/departureschedule/"
 GENERATE = ("tours.view_departureschedule", "tours.generate_departures")
 
 
-def schedule_form(client, **fields) -> dict:
+def add_schedule(client, tour, **fields):
+    """POST the add form of a schedule as a browser would: its defaults, then ``fields``."""
+    client.force_login(staff_with_permissions("tours.add_departureschedule", "tours.view_departureschedule"))
     data = form_values(client.get(f"{CHANGELIST}add/").content.decode(), "departureschedule_form")
-    data.update(fields)
-    return data
+    data.update({"tour": tour.pk, "weekdays": ["1", "3"], "start_time": "09:00", "capacity": "10", **fields})
+    return client.post(f"{CHANGELIST}add/", data)
 
 
 def test_admin_refuses_a_schedule_that_ends_before_it_starts(client):
-    tour = TourFactory()
-    client.force_login(staff_with_permissions("tours.add_departureschedule", "tours.view_departureschedule"))
-    data = schedule_form(
-        client,
-        tour=tour.pk,
-        weekdays=["1", "3"],
-        start_time="09:00",
-        starts_on="2027-03-14",
-        ends_on="2027-03-01",
-        capacity="10",
-    )
-
-    response = client.post(f"{CHANGELIST}add/", data)
+    response = add_schedule(client, TourFactory(), starts_on="2027-03-14", ends_on="2027-03-01")
 
     assert response.status_code == 200
     assert "The last day of a schedule cannot be before its first day." in response.content.decode()
@@ -210,21 +200,15 @@ def test_admin_refuses_a_schedule_that_ends_before_it_starts(client):
 
 
 def test_admin_saves_a_schedule_with_its_weekdays_and_exceptions(client):
-    tour = TourFactory()
-    client.force_login(staff_with_permissions("tours.add_departureschedule", "tours.view_departureschedule"))
-    data = schedule_form(
+    response = add_schedule(
         client,
-        tour=tour.pk,
+        TourFactory(),
         weekdays=["5", "1"],
-        start_time="09:00",
         starts_on="2027-03-01",
         ends_on="2027-03-14",
-        capacity="10",
         guide="Domingo",
+        **{"exceptions-0-date": "2027-03-05", "exceptions-0-reason": "Festival"},
     )
-    data.update({"exceptions-0-date": "2027-03-05", "exceptions-0-reason": "Festival"})
-
-    response = client.post(f"{CHANGELIST}add/", data)
 
     assert response.status_code == 302
     schedule = DepartureSchedule.objects.get()

@@ -577,7 +577,7 @@ class Command(BaseCommand):
             parts = ", ".join(
                 f"{counts[o]} {o}" for o in ("created", "updated", "deleted", "unchanged", "skipped") if counts[o]
             )
-            self.stdout.write(f"  {label:<18} {parts}")
+            self.stdout.write(f"  {label:<20} {parts}")
         for note in loader.notes:
             self.stdout.write(self.style.WARNING(note))
         admin_url = f"{BASE_URL}{settings.ADMIN_URL.lstrip('/')}"
