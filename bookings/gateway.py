@@ -102,14 +102,22 @@ def payment_intent_charge(payment_intent_id: str) -> ChargeFacts:
     charge_id = charge if isinstance(charge, str) else charge.id
     if not charge_id:
         return ChargeFacts("", 0, "")
+    fee, currency = charge_fee(charge_id)
+    return ChargeFacts(charge_id, fee, currency)
+
+
+def charge_fee(charge_id: str) -> tuple[int, str]:
+    """Stripe's processing fee of a charge, from its balance transaction: (fee, CURRENCY); (0, "")
+    while the charge has no balance transaction yet."""
+    client = _client()
     charge_obj = client.v1.charges.retrieve(charge_id)
     balance_id = getattr(charge_obj, "balance_transaction", None) or ""
     if not balance_id:
-        return ChargeFacts(charge_id, 0, "")
+        return 0, ""
     if not isinstance(balance_id, str):
         balance_id = balance_id.id
     balance = client.v1.balance_transactions.retrieve(balance_id)
-    return ChargeFacts(charge_id, int(getattr(balance, "fee", 0) or 0), str(getattr(balance, "currency", "")).upper())
+    return int(getattr(balance, "fee", 0) or 0), str(getattr(balance, "currency", "")).upper()
 
 
 # -- Stripe Connect: transfers to recipients' connected accounts ------------------------

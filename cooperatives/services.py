@@ -254,22 +254,76 @@ def shares_split_on_capture(*, booking: Booking, payment: Payment) -> list[Share
     return shares
 
 
+def shares_split_again(*, booking: Booking, actor) -> list[Share]:
+    """Staff: split a confirmed payment whose split was refused at confirmation (its tour's rules
+    were over 100%), once the rules are fixed. Refused, nothing written, while they still are."""
+    from bookings.models import PaymentStatus
+
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(booking=booking, status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED))
+            .order_by("id")
+            .first()
+        )
+        if payment is None:
+            raise LedgerError(_("This booking has no captured payment to split."))
+        if JournalEntry.objects.filter(idempotency_key=f"split:{payment.pk}").exists():
+            raise LedgerError(_("This booking's payment is already split."))
+        if payment.amount_refunded:
+            raise LedgerError(_("Part of this payment was refunded before it was split: correct the ledger by hand."))
+        total = sum(ShareRule.objects.filter(tour_id=booking.departure.tour_id).values_list("basis_points", flat=True))
+        if total > 10_000:
+            raise LedgerError(
+                _("The share rules of this tour still add up to %(total)s%%: fix them first.")
+                % {"total": f"{total / 100:g}"}
+            )
+        shares = shares_split_on_capture(booking=booking, payment=payment)
+        logger.info("payment %s split again by %s: %s shares", payment.pk, actor, len(shares))
+    return shares
+
+
 def payment_fee_post(*, payment: Payment, fee: int, currency: str) -> JournalEntry | None:
-    """Stripe's processing fee, borne by the operator (hook, same transaction as the lookup)."""
+    """Stripe's processing fee, from the charge's balance transaction (hook, same transaction).
+
+    ``LEDGER_STRIPE_FEE_BORNE_BY``: ``operator`` (the default) books it all as the operator's
+    expense; ``shared`` splits it in proportion to the split's parts (largest remainder) and
+    charges each recipient's part to its payable, so that the recipient's transfer or bank
+    line is smaller by that much (a share already routed leaves a receivable, netted later).
+    """
     if fee <= 0:
         return None
     if currency != payment.currency:
         logger.warning("fee of payment %s is in %s, payment in %s: not posted", payment.pk, currency, payment.currency)
         return None
+    recipient_legs = []
+    operator_fee = fee
+    if settings.LEDGER_STRIPE_FEE_BORNE_BY == "shared":
+        shares = list(
+            Share.objects.filter(payment=payment).select_related("cooperative", "fund", "farm").order_by("id")
+        )
+        split_revenue = -sum(
+            JournalLeg.objects.filter(
+                entry__idempotency_key=f"split:{payment.pk}", account__kind=K.REVENUE
+            ).values_list("amount", flat=True)
+        )
+        if shares and split_revenue >= 0:
+            *parts, operator_fee = allocate(fee, [share.amount for share in shares] + [split_revenue])
+            recipient_legs = [
+                Leg(ledger_account(kind=K.PAYABLE, currency=currency, recipient=share.recipient), part, share)
+                for share, part in zip(shares, parts, strict=True)
+            ]
+    legs = [
+        Leg(ledger_account(kind=K.FEES, currency=currency), operator_fee),
+        *recipient_legs,
+        Leg(ledger_account(kind=K.CLEARING, currency=currency), -fee),
+    ]
     return journal_post(
         kind=E.FEE,
         booking=payment.booking,
         memo=f"{payment.booking.reference}: Stripe fee",
         idempotency_key=f"fee:{payment.pk}",
-        legs=[
-            Leg(ledger_account(kind=K.FEES, currency=currency), fee),
-            Leg(ledger_account(kind=K.CLEARING, currency=currency), -fee),
-        ],
+        legs=legs,
     )
 
 
@@ -446,7 +500,10 @@ def _share_transfer(share: Share) -> Transfer | None:
         return None
 
 
-def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
+_CHARGE_FIRST = object()  # share_route: look up the payment's charge before deciding the transfer
+
+
+def share_route(*, share_id: int, retry_owed: bool = False, charge_looked_up: bool = False) -> Share:
     """Route one share: a Stripe transfer when the recipient can receive one, else owed (bank).
 
     Safe to run any number of times (Celery redelivery, the sweeper): it acts only from
@@ -455,6 +512,10 @@ def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
     call, the next run first looks for the transfer at Stripe (by transfer group and share
     metadata) before calling again, so even a forgotten idempotency key cannot pay twice.
     Network errors, 429 and 5xx propagate for the task to retry with backoff.
+
+    A payment whose charge is not known yet has it looked up first (that also posts Stripe's
+    fee, which may be shared with the recipients: LEDGER_STRIPE_FEE_BORNE_BY), then routing
+    starts again, so the transfer is net of everything the recipient owes at that moment.
     """
     with transaction.atomic():
         share = _share_for_routing(share_id)
@@ -478,7 +539,9 @@ def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
             transfer.destination = recipient.stripe_account_id
             transfer.error = ""
             transfer.save(update_fields=["idempotency_key", "status", "destination", "error", "updated_at"])
-        if transfer is None:
+        if transfer is None and not share.payment.charge_id and not charge_looked_up:
+            transfer = _CHARGE_FIRST
+        elif transfer is None:
             receivable = max(0, payable_balance(recipient=recipient, currency=share.currency) + share.remaining)
             netted = min(receivable, share.remaining)
             amount = share.remaining - netted
@@ -499,11 +562,11 @@ def share_route(*, share_id: int, retry_owed: bool = False) -> Share:
             sql_insert(transfer)
         reference = share.booking.reference
         payment = share.payment
-    if not payment.charge_id:
+    if transfer is _CHARGE_FIRST:
         from bookings.services import payment_charge_record
 
         payment_charge_record(payment_id=payment.pk)
-        payment.refresh_from_db(fields=["charge_id"])
+        return share_route(share_id=share_id, retry_owed=retry_owed, charge_looked_up=True)
     stripe_id = transfer.stripe_transfer_id or _transfer_found_at_stripe(transfer, reference)
     if not stripe_id:
         rate_limit_stripe()
@@ -1034,32 +1097,49 @@ def ledger_unbalanced_entries() -> list[int]:
     )
 
 
-def reconcile(*, now=None) -> ReconciliationRun:
+def reconcile(*, since=None) -> ReconciliationRun:
     """Compare the ledger with Stripe and re-check the invariants; record every mismatch.
 
-    Per booking with shares: (1) every transfer the ledger has exists at Stripe with the same
-    amount and destination; (2) every transfer Stripe holds for the booking's transfer group
-    is in the ledger; (3) shares + operator revenue = captured − refunded. Globally: every
-    journal entry sums to zero per currency.
+    Per booking with shares (all of them, or those with journal entries posted since ``since``):
+    (1) every transfer the ledger has exists at Stripe with the same amount and destination, and
+    Stripe has reversed as much of it as the ledger says; (2) every transfer Stripe holds for the
+    booking's transfer group is in the ledger; (3) the fee the ledger booked for each charge is
+    the fee of the charge's balance transaction; (4) shares + operator revenue = captured −
+    refunded. Globally: every journal entry sums to zero per currency.
     """
     run = ReconciliationRun.objects.create()
     issues = []
     kinds = ReconciliationIssue.Kind
     for entry_id in ledger_unbalanced_entries():
         issues.append(ReconciliationIssue(run=run, kind=kinds.UNBALANCED_ENTRY, detail=f"journal entry #{entry_id}"))
-    bookings = Booking.objects.filter(shares__isnull=False).distinct().prefetch_related("payments", "shares")
-    # Operator revenue per booking in one query (not one per booking).
+    bookings = Booking.objects.filter(shares__isnull=False)
+    revenue_legs = JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
+    if since is not None:
+        bookings = bookings.filter(journal_entries__posted_at__gte=since)
+        revenue_legs = revenue_legs.filter(entry__booking__in=bookings.values("pk"))
+    bookings = bookings.distinct().prefetch_related("payments", "shares")
+    # Operator revenue and fees per booking / payment in one query each (not one per booking).
     revenue_by_booking = dict(
-        JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
-        .values("entry__booking_id")
+        revenue_legs.values("entry__booking_id").annotate(total=Sum("amount")).values_list("entry__booking_id", "total")
+    )
+    fee_by_key = dict(
+        JournalLeg.objects.filter(account__kind=K.CLEARING, entry__kind=E.FEE)
+        .values("entry__idempotency_key")
         .annotate(total=Sum("amount"))
-        .values_list("entry__booking_id", "total")
+        .values_list("entry__idempotency_key", "total")
+    )
+    reversed_by_transfer = dict(
+        TransferReversal.objects.filter(status=TransferReversal.Status.CREATED)
+        .values("transfer_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transfer_id", "total")
     )
     checked = 0
     for booking in bookings.iterator(chunk_size=200):
         checked += 1
         shares = list(booking.shares.all())
-        captured = sum(p.amount_received - p.amount_refunded for p in booking.payments.all())
+        payments = list(booking.payments.all())
+        captured = sum(p.amount_received - p.amount_refunded for p in payments)
         revenue = -(revenue_by_booking.get(booking.pk) or 0)
         shares_net = sum(share.remaining for share in shares)
         if shares_net + revenue != captured:
@@ -1071,13 +1151,27 @@ def reconcile(*, now=None) -> ReconciliationRun:
                     detail=f"shares {shares_net} + revenue {revenue} != captured − refunded {captured}",
                 )
             )
+        if not gateway.stripe_enabled():
+            continue
+        for payment in payments:
+            if payment.charge_id.startswith("ch_"):
+                rate_limit_stripe()
+                fee, _fee_currency = gateway.charge_fee(payment.charge_id)
+                booked = -(fee_by_key.get(f"fee:{payment.pk}") or 0)
+                if fee != booked:
+                    issues.append(
+                        ReconciliationIssue(
+                            run=run,
+                            kind=kinds.FEE_MISMATCH,
+                            booking=booking,
+                            detail=f"{payment.charge_id}: ledger fee {booked}, balance transaction fee {fee}",
+                        )
+                    )
         local = {
             t.stripe_transfer_id: t
             for t in Transfer.objects.filter(share__booking=booking, status=Transfer.Status.CREATED)
         }
         if not local and not any(s.rail == Share.Rail.STRIPE for s in shares):
-            continue
-        if not gateway.stripe_enabled():
             continue
         rate_limit_stripe()
         remote = {t["id"]: t for t in gateway.transfers_for_group(booking.reference)}
@@ -1092,7 +1186,8 @@ def reconcile(*, now=None) -> ReconciliationRun:
                         detail=f"{transfer_id} ({Money(transfer.amount, transfer.currency)})",
                     )
                 )
-            elif found["amount"] != transfer.amount or found["destination"] != transfer.destination:
+                continue
+            if found["amount"] != transfer.amount or found["destination"] != transfer.destination:
                 issues.append(
                     ReconciliationIssue(
                         run=run,
@@ -1100,6 +1195,17 @@ def reconcile(*, now=None) -> ReconciliationRun:
                         booking=booking,
                         detail=f"{transfer_id}: ledger {transfer.amount} → {transfer.destination}, "
                         f"Stripe {found['amount']} → {found['destination']}",
+                    )
+                )
+            reversed_here = reversed_by_transfer.get(transfer.pk) or 0
+            if found["amount_reversed"] != reversed_here:
+                issues.append(
+                    ReconciliationIssue(
+                        run=run,
+                        kind=kinds.REVERSAL_MISMATCH,
+                        booking=booking,
+                        detail=f"{transfer_id}: ledger reversed {reversed_here}, "
+                        f"Stripe reversed {found['amount_reversed']}",
                     )
                 )
         for transfer_id, found in remote.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -231,6 +232,13 @@ BOOKING_PAYMENT_REFUNDED_HOOKS = ["cooperatives.services.shares_reverse_on_refun
 BOOKING_PAYMENT_FEE_HOOKS = ["cooperatives.services.payment_fee_post"]
 # Stripe events that belong to other apps: type → function(obj=...) run in the event's transaction.
 STRIPE_EVENT_HOOKS = {"account.updated": "cooperatives.services.connected_account_updated"}
+# Who bears Stripe's processing fee: "operator" (an expense of Kallpa) or "shared" (in proportion
+# to the split, each recipient's part taken from its payable). See docs/ledger.md.
+LEDGER_STRIPE_FEE_BORNE_BY = env("LEDGER_STRIPE_FEE_BORNE_BY", "operator")
+if LEDGER_STRIPE_FEE_BORNE_BY not in ("operator", "shared"):
+    raise ImproperlyConfigured('LEDGER_STRIPE_FEE_BORNE_BY must be "operator" or "shared".')
+# The daily reconciliation looks at bookings whose ledger moved in this many days (0: all).
+LEDGER_RECONCILE_DAYS = int(env("LEDGER_RECONCILE_DAYS", "35"))
 # Routing of shares to recipients.
 STRIPE_CALLS_PER_SECOND = int(env("STRIPE_CALLS_PER_SECOND", "20"))
 # The simulated checkout stands in for Stripe only when no key is configured (never in production).
