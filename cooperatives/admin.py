@@ -1120,12 +1120,41 @@ class BookingJournalEntryInline(ReadOnlyInline):
         )
 
 
+@admin.action(description=_("Split the payment again (after fixing the tour's share rules)"), permissions=("split",))
+def split_payment_again(modeladmin, request, queryset):
+    """For bookings whose split was refused at confirmation (rules over 100%): the same split, now."""
+    for booking in queryset.select_related("departure"):
+        try:
+            shares = services.shares_split_again(booking=booking, actor=request.user)
+        except LedgerError as exc:
+            messages.error(request, _("%(booking)s: %(error)s") % {"booking": booking.reference, "error": exc})
+            continue
+        modeladmin.log_change(request, booking, f"Payment split again: {len(shares)} shares")
+        messages.success(
+            request,
+            ngettext(
+                "%(booking)s: split into %(n)s share; routing is queued.",
+                "%(booking)s: split into %(n)s shares; routing is queued.",
+                len(shares),
+            )
+            % {"booking": booking.reference, "n": len(shares)},
+        )
+
+
+def _has_split_permission(self, request) -> bool:
+    return request.user.has_perm("cooperatives.change_share")
+
+
 def _extend_booking_admin() -> None:
-    """Add the split and the ledger to the registered booking admin (once)."""
+    """Add the split, the ledger and the split-again action to the registered booking admin (once)."""
     extra = tuple(
         inline for inline in (BookingShareInline, BookingJournalEntryInline) if inline not in BookingAdmin.inlines
     )
     BookingAdmin.inlines = (*BookingAdmin.inlines, *extra)
+    actions = tuple(BookingAdmin.actions or ())
+    if split_payment_again not in actions:
+        BookingAdmin.actions = (*actions, split_payment_again)
+    BookingAdmin.has_split_permission = _has_split_permission
 
 
 _extend_booking_admin()

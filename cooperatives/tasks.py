@@ -1,7 +1,11 @@
 """Celery tasks of the revenue-share ledger: thin, idempotent, keyed by primary keys."""
 
+from datetime import timedelta
+
 import stripe
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from . import services
 
@@ -48,6 +52,9 @@ def routing_sweep() -> dict:
 
 
 @shared_task
-def ledger_reconcile() -> int:
-    """Daily: reconcile the ledger with Stripe and re-check the invariants."""
-    return services.reconcile().issue_count
+def ledger_reconcile(days: int | None = None) -> int:
+    """Daily: reconcile the bookings whose ledger moved in the last LEDGER_RECONCILE_DAYS days
+    (``days=0``: all of them) with Stripe, and re-check the invariants over the whole ledger."""
+    days = settings.LEDGER_RECONCILE_DAYS if days is None else days
+    since = timezone.now() - timedelta(days=days) if days else None
+    return services.reconcile(since=since).issue_count

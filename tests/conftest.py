@@ -63,6 +63,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_ledger_accounts():
+    """Ledger accounts are remembered per process after commit; tables are flushed between tests."""
+    from cooperatives.services import ledger_accounts_forget
+
+    ledger_accounts_forget()
+    yield
+    ledger_accounts_forget()
+
+
 @pytest.fixture
 def staff_user(db):
     from tests.factories import UserFactory

@@ -341,6 +341,10 @@ class StripeServer:
         return self._state.refunds
 
     @property
+    def balance_transactions(self) -> dict:
+        return self._state.balance_transactions
+
+    @property
     def transfers(self) -> dict:
         return self._state.transfers
 

@@ -3,6 +3,7 @@ whatever the number of tours, departures or photos (tests hold them to it)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -18,6 +19,8 @@ from cacaotours.core.money import Money, basis_points_split
 from farms.models import Farm
 
 from .models import Departure, ItineraryStop, Route, RoutePhoto, SeatHold, ShareRule, Tour, TourPhoto
+
+logger = logging.getLogger(__name__)
 
 UPCOMING_DAYS = 90
 
@@ -264,7 +267,15 @@ def share_rule_list(*, tour: Tour) -> list[ShareRule]:
 
 
 def money_breakdown(*, rules: list[ShareRule], total: Money) -> MoneyBreakdown:
-    """Where ``total`` goes under ``rules``: the exact split the ledger will post (no queries)."""
+    """Where ``total`` goes under ``rules``: the exact split the ledger will post (no queries).
+
+    Rules over 100% (only possible around the admin, which refuses them) show no split rather
+    than failing the page or the confirmation e-mail: the ledger refuses them too and flags the
+    booking for staff.
+    """
+    if sum(rule.basis_points for rule in rules) > 10_000:
+        logger.error("share rules over 100%%: no money breakdown shown (rules %s)", [rule.pk for rule in rules])
+        return MoneyBreakdown(total=total, lines=[], operator=total, community_basis_points=0)
     parts, operator = basis_points_split(total.amount, [rule.basis_points for rule in rules])
     lines = []
     for rule, part in zip(rules, parts, strict=True):

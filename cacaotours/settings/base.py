@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -184,6 +185,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Celery's Django fixup closes the database connection after EVERY task unless this is set (a
+# new PostgreSQL connection per task: ~1 ms of worker CPU and a backend fork each time). With
+# it, connections are kept and cacaotours/celery.py applies Django's own rules around each task
+# instead (close_old_connections: DB_CONN_MAX_AGE, health checks, broken connections).
+CELERY_DB_REUSE_MAX = 1000
 # Publishing fails fast when Redis is down: the outbox and sweepers make up for it later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
@@ -212,6 +218,8 @@ LOGGING = {
         # Eager tasks (make run) would log every task at INFO; workers log with -l info anyway.
         "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},
         "kombu.connection": {"level": "ERROR"},
+        # stripe-python logs two INFO lines per API call; its errors reach us as exceptions.
+        "stripe": {"level": env("STRIPE_LOG_LEVEL", "WARNING")},
     },
 }
 
@@ -224,6 +232,13 @@ BOOKING_PAYMENT_REFUNDED_HOOKS = ["cooperatives.services.shares_reverse_on_refun
 BOOKING_PAYMENT_FEE_HOOKS = ["cooperatives.services.payment_fee_post"]
 # Stripe events that belong to other apps: type → function(obj=...) run in the event's transaction.
 STRIPE_EVENT_HOOKS = {"account.updated": "cooperatives.services.connected_account_updated"}
+# Who bears Stripe's processing fee: "operator" (an expense of Kallpa) or "shared" (in proportion
+# to the split, each recipient's part taken from its payable). See docs/ledger.md.
+LEDGER_STRIPE_FEE_BORNE_BY = env("LEDGER_STRIPE_FEE_BORNE_BY", "operator")
+if LEDGER_STRIPE_FEE_BORNE_BY not in ("operator", "shared"):
+    raise ImproperlyConfigured('LEDGER_STRIPE_FEE_BORNE_BY must be "operator" or "shared".')
+# The daily reconciliation looks at bookings whose ledger moved in this many days (0: all).
+LEDGER_RECONCILE_DAYS = int(env("LEDGER_RECONCILE_DAYS", "35"))
 # Routing of shares to recipients.
 STRIPE_CALLS_PER_SECOND = int(env("STRIPE_CALLS_PER_SECOND", "20"))
 # The simulated checkout stands in for Stripe only when no key is configured (never in production).

@@ -331,6 +331,8 @@ class ReconciliationIssue(models.Model):
         MISSING_AT_STRIPE = "missing_at_stripe", _("Transfer in the ledger, missing at Stripe")
         MISSING_IN_LEDGER = "missing_in_ledger", _("Transfer at Stripe, missing in the ledger")
         AMOUNT_MISMATCH = "amount_mismatch", _("Amounts differ")
+        REVERSAL_MISMATCH = "reversal_mismatch", _("Reversed amounts differ")
+        FEE_MISMATCH = "fee_mismatch", _("Fee differs from the balance transaction")
         UNBALANCED_ENTRY = "unbalanced_entry", _("Journal entry does not sum to zero")
         BOOKING_EQUATION = "booking_equation", _("Shares + revenue + fees ≠ captured − refunded")
 

@@ -1,10 +1,14 @@
 """Reconciliation: the ledger against Stripe's transfers, the booking equation, the zero-sum invariant."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
+from freezegun import freeze_time
 
 from cooperatives import services, tasks
-from cooperatives.models import JournalEntry, JournalLeg, ReconciliationIssue, Share, Transfer
+from cooperatives.models import JournalEntry, JournalLeg, ReconciliationIssue, ReconciliationRun, Share, Transfer
 
 from .conftest import COOP_ACCOUNT, pay_stripe, shares_of
 
@@ -23,12 +27,17 @@ def issues(run) -> list[tuple]:
 
 
 def test_a_clean_ledger_has_no_issue(paid, connect):
+    [payment] = paid.payments.all()
+    charge_lookups = len(connect.requests_to("GET", f"/v1/charges/{payment.charge_id}"))
+
     run = services.reconcile()
 
     assert (run.bookings_checked, run.issue_count, issues(run)) == (1, 0, [])
     assert run.finished_at is not None
     [lookup] = connect.requests_to("GET", "/v1/transfers")
     assert lookup.params == {"transfer_group": paid.reference, "limit": 100}
+    # the charge again, for its balance transaction's fee
+    assert len(connect.requests_to("GET", f"/v1/charges/{payment.charge_id}")) == charge_lookups + 1
     assert tasks.ledger_reconcile.delay().get() == 0
 
 
@@ -105,3 +114,41 @@ def test_every_issue_found_in_one_run(paid, connect):
         f"{transfer.stripe_transfer_id} (S/ 105.00)",
         f"{stray['id']} (10500 PEN)",
     }
+
+
+def test_a_reversal_the_ledger_does_not_know_of(paid, connect):
+    transfer = Transfer.objects.get()
+    connect.transfers[transfer.stripe_transfer_id]["amount_reversed"] = 2500  # reversed in the dashboard
+
+    run = services.reconcile()
+
+    assert issues(run) == [
+        (KIND.REVERSAL_MISMATCH, paid.pk, f"{transfer.stripe_transfer_id}: ledger reversed 0, Stripe reversed 2500")
+    ]
+
+
+def test_a_fee_that_differs_from_the_balance_transaction(paid, connect):
+    [payment] = paid.payments.all()
+    [txn] = connect.balance_transactions.values()
+    txn["fee"] = 2700  # Stripe adjusted the fee after we booked 2620
+
+    run = services.reconcile()
+
+    assert issues(run) == [
+        (KIND.FEE_MISMATCH, paid.pk, f"{payment.charge_id}: ledger fee 2620, balance transaction fee 2700")
+    ]
+
+
+def test_the_daily_run_looks_only_at_bookings_whose_ledger_moved_recently(paid, connect, settings):
+    def checked_by_the_last_run() -> int:
+        return ReconciliationRun.objects.order_by("-pk").first().bookings_checked
+
+    settings.LEDGER_RECONCILE_DAYS = 35
+    with freeze_time(timezone.now() + timedelta(days=36)):
+        assert tasks.ledger_reconcile.delay().get() == 0
+        assert checked_by_the_last_run() == 0
+        assert tasks.ledger_reconcile.delay(days=0).get() == 0  # all of them
+        assert checked_by_the_last_run() == 1
+    with freeze_time(timezone.now() + timedelta(days=34)):
+        assert tasks.ledger_reconcile.delay().get() == 0
+        assert checked_by_the_last_run() == 1

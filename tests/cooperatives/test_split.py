@@ -213,3 +213,111 @@ def test_per_booking_shares_plus_operator_revenue_equal_captured_minus_refunded(
     assert booking_equation(booking) == (70000, 70000)
     run = services.reconcile()
     assert (run.bookings_checked, run.issue_count) == (1, 0)
+
+
+def test_a_shared_fee_is_split_like_the_payment_and_each_recipient_receives_its_share_net_of_its_part(
+    client, settings, connect, booking, django_capture_on_commit_callbacks
+):
+    settings.LEDGER_STRIPE_FEE_BORNE_BY = "shared"
+    pay_stripe(client, booking, connect, django_capture_on_commit_callbacks)
+
+    # 2620 in proportion to 10500 / 7000 / 3500 / 49000 (15% / 10% / 5% / the operator's 70%)
+    [entry] = entries("fee")
+    assert legs_of(entry) == [
+        ("fees", "PEN", 1834),
+        ("payable:Quillabamba Cacao Cooperative", "PEN", 393),
+        ("payable:Cloud-forest reforestation fund", "PEN", 262),
+        ("payable:Don Manuel's farm (Huamán family)", "PEN", 131),
+        ("clearing", "PEN", -2620),
+    ]
+    # the charge (and so the fee) is looked up before the cooperative's transfer is decided
+    [remote] = connect.transfers.values()
+    assert remote["amount"] == 10500 - 393
+    assert share_rows(booking) == [
+        ("Quillabamba Cacao Cooperative", 10500, 0, 393, S.TRANSFERRED, "stripe", False),
+        ("Cloud-forest reforestation fund", 7000, 0, 0, S.OWED, "bank", False),
+        ("Don Manuel's farm (Huamán family)", 3500, 0, 0, S.OWED, "bank", False),
+    ]
+    assert booking_equation(booking) == (70000, 70000)
+    assert_ledger_balanced()
+
+
+def test_an_unknown_fee_bearer_is_refused_at_start(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import cacaotours.settings.base as base
+
+    monkeypatch.setenv("LEDGER_STRIPE_FEE_BORNE_BY", "travellers")
+    with pytest.raises(ImproperlyConfigured, match='must be "operator" or "shared"'):
+        importlib.reload(base)
+    monkeypatch.delenv("LEDGER_STRIPE_FEE_BORNE_BY")
+    importlib.reload(base)
+
+
+@pytest.fixture
+def refused_split(tour, coop, fund, departure, traveller, django_capture_on_commit_callbacks):
+    """A paid booking whose split was refused: its tour's rules were 60% + 50%."""
+    ShareRuleFactory(tour=tour, cooperative=coop, basis_points=6000)
+    ShareRuleFactory(tour=tour, cooperative=None, fund=fund, basis_points=5000)
+    booking = ready(departure, traveller)
+    payment = checkout(booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_services.simulated_checkout_complete(payment=payment, outcome="pay")
+    return booking
+
+
+def split_again_through_the_admin(client, user, booking):
+    from django.urls import reverse
+
+    client.force_login(user)
+    return client.post(
+        reverse("admin:bookings_booking_changelist"),
+        {"action": "split_payment_again", "_selected_action": [booking.pk]},
+        follow=True,
+    )
+
+
+def test_staff_split_again_once_the_rules_are_fixed(
+    client, staff_user, refused_split, django_capture_on_commit_callbacks
+):
+    from tours.models import ShareRule
+
+    response = split_again_through_the_admin(client, staff_user, refused_split)
+    assert "still add up to 110%: fix them first" in response.content.decode()
+    assert (Share.objects.count(), JournalEntry.objects.count()) == (0, 0)
+
+    ShareRule.objects.filter(basis_points=5000).update(basis_points=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = split_again_through_the_admin(client, staff_user, refused_split)
+
+    assert f"{refused_split.reference}: split into 2 shares; routing is queued." in response.content.decode()
+    assert [(str(s.recipient), s.amount, s.status) for s in shares_of(refused_split)] == [
+        ("Quillabamba Cacao Cooperative", 42000, S.TRANSFERRED),  # 60% of S/ 700.00 (simulated checkout)
+        ("Cloud-forest reforestation fund", 7000, S.OWED),
+    ]
+    assert booking_equation(refused_split) == (70000, 70000)
+    assert_ledger_balanced()
+    # a second time: refused, nothing more written
+    before = ledger_snapshot()
+    response = split_again_through_the_admin(client, staff_user, refused_split)
+    assert "already split" in response.content.decode()
+    assert ledger_snapshot() == before
+
+
+def test_split_again_needs_the_ledger_permission(client, refused_split):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+    from tours.models import ShareRule
+
+    ShareRule.objects.filter(basis_points=5000).update(basis_points=1000)
+    clerk = UserFactory(email="clerk@kallpa.example", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_booking", "change_booking"]))
+
+    response = split_again_through_the_admin(client, clerk, refused_split)
+
+    assert response.status_code == 200
+    assert "split_payment_again" not in response.content.decode()  # not offered to this user, not run
+    assert (Share.objects.count(), JournalEntry.objects.count()) == (0, 0)
