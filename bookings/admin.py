@@ -218,3 +218,6 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("event_id", "type", "status", "received_at", "processed_at")
     list_filter = ("status", "type")
     search_fields = ("event_id",)
+
+
+from . import admin_departures  # noqa: E402, F401  - the departure admin's booking operations (see its docstring)

@@ -106,5 +106,10 @@ def booking_cancellation_email(booking: Booking) -> None:
     _send(booking=booking, template="cancellation", attach_ics=False)
 
 
+def booking_departure_cancelled_email(booking: Booking) -> None:
+    """Kallpa cancelled the departure: the booking is cancelled and refunded in full."""
+    _send(booking=booking, template="departure_cancelled", attach_ics=False)
+
+
 def booking_late_payment_email(booking: Booking) -> None:
     _send(booking=booking, template="late_payment", attach_ics=False)

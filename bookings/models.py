@@ -98,11 +98,20 @@ class Participant(models.Model):
     is_child = models.BooleanField(_("child"), default=False)
     dietary_needs = models.CharField(_("dietary needs / allergies"), max_length=300, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked in by"),
+    )
 
     class Meta:
         ordering = ("booking", "id")
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
+        permissions = [("checkin_participant", _("Can check participants in on the day of the tour"))]
 
     def __str__(self):
         return self.full_name

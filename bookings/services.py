@@ -28,7 +28,13 @@ from django.utils.translation import gettext as _
 
 from cacaotours.core.money import Money
 from tours.models import Departure
-from tours.services import SeatsUnavailable, departure_seats_hold, seat_hold_make_permanent, seat_hold_release
+from tours.services import (
+    SeatsUnavailable,
+    departure_cancel,
+    departure_seats_hold,
+    seat_hold_make_permanent,
+    seat_hold_release,
+)
 
 from . import gateway
 from .models import Booking, BookingStatus, Participant, Payment, PaymentStatus, Refund, StripeEvent
@@ -354,11 +360,13 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
 
             transaction.on_commit(lambda: booking_confirmation_send.delay(booking.pk), robust=True)
     if refund_after_commit is not None:
-        from .tasks import booking_late_payment_notify, refund_execute
+        from .tasks import booking_departure_cancelled_send, booking_late_payment_notify, refund_execute
 
         refund_id = refund_after_commit.pk
         transaction.on_commit(lambda: refund_execute.delay(refund_id), robust=True)
-        transaction.on_commit(lambda: booking_late_payment_notify.delay(booking.pk), robust=True)
+        cancelled = Departure.objects.filter(pk=booking.departure_id, status=Departure.Status.CANCELLED).exists()
+        notify = booking_departure_cancelled_send if cancelled else booking_late_payment_notify
+        transaction.on_commit(lambda: notify.delay(booking.pk), robust=True)
     return booking
 
 
@@ -508,19 +516,149 @@ def booking_cancel(*, booking: Booking, actor, reason: str, now=None) -> tuple[B
         if booking.departure.starts_at <= now:
             raise BookingError(_("This tour has already started."))
         quote = booking_refund_quote(booking=booking, now=now)
-        booking_move(booking=booking, to=B.CANCELLED, reason=reason, actor=actor, now=now)
-        seat_hold_release(hold=booking.hold, now=now)
         payment = next((p for p in payments if p.status in (P.SUCCEEDED, P.PARTIALLY_REFUNDED)), None)
-        if quote.amount.amount > 0 and payment is not None:
-            refund = _refund_record(payment=payment, amount=quote.amount.amount, reason=reason, actor=actor)
-        from .tasks import booking_cancellation_send, refund_execute
+        from .tasks import booking_cancellation_send
 
-        booking_id = booking.pk
-        transaction.on_commit(lambda: booking_cancellation_send.delay(booking_id), robust=True)
-        if refund is not None:
-            refund_id = refund.pk
-            transaction.on_commit(lambda: refund_execute.delay(refund_id), robust=True)
+        refunds = _booking_cancel_locked(
+            booking=booking,
+            to=B.CANCELLED,
+            refunds=[(payment, quote.amount.amount)] if payment is not None else [],
+            reason=reason,
+            actor=actor,
+            now=now,
+            notify=booking_cancellation_send,
+        )
+        refund = refunds[0] if refunds else None
     return booking, refund
+
+
+def _booking_cancel_locked(
+    *, booking: Booking, to: str, refunds: list[tuple[Payment, int]], reason: str, actor, now, notify
+) -> list[Refund]:
+    """The one cancellation path (the traveller's and the operator's): inside the caller's transaction,
+    with the booking's payments and the booking locked.
+
+    Moves the booking to ``to``, releases its seats and records each refund (skipping zero amounts);
+    after commit, the e-mail task ``notify`` and the Stripe refunds run in Celery. When a refund
+    succeeds, ``_payment_refunded_total`` runs the refund hooks, which reverse the revenue shares.
+    """
+    from .tasks import refund_execute
+
+    booking_move(booking=booking, to=to, reason=reason, actor=actor, now=now)
+    seat_hold_release(hold=booking.hold, now=now)
+    records = [
+        _refund_record(payment=payment, amount=amount, reason=reason, actor=actor)
+        for payment, amount in refunds
+        if amount > 0
+    ]
+    booking_id = booking.pk
+    transaction.on_commit(lambda: notify.delay(booking_id), robust=True)
+    for record in records:
+        refund_id = record.pk
+        transaction.on_commit(lambda refund_id=refund_id: refund_execute.delay(refund_id), robust=True)
+    return records
+
+
+# -- cancelling a departure (staff) ----------------------------------------------------------------
+
+
+@dataclass
+class DepartureCancellation:
+    """What ``departure_cancel_with_bookings`` did."""
+
+    departure: Departure
+    departure_cancelled: bool  # False: it was cancelled before (this run finished the bookings' side)
+    refunded: list[tuple[Booking, list[Refund]]]  # bookings cancelled, with the full refunds recorded
+    released: list[Booking]  # seats held by travellers who had not paid: hold ended
+
+
+def _remaining(payment: Payment) -> int:
+    return payment.amount_received - payment.amount_refunded
+
+
+def departure_cancel_with_bookings(*, departure_id: int, actor, reason: str, now=None) -> DepartureCancellation:
+    """Cancel a departure, cancel its bookings and refund each one in full, and e-mail the travellers.
+
+    First the departure is marked cancelled (``tours.services.departure_cancel``: from then on no seat
+    can be held and no late payment confirmed — it is refunded instead). Then each booking is handled
+    in its own short transaction, locking its payments and then the booking (the lock order of every
+    booking service), through the same path as a traveller's cancellation (``_booking_cancel_locked``)
+    but refunding everything that was paid, whatever the tour's policy. Bookings with nothing paid
+    (seats held, payment not finished) just end their hold. Running it again on a cancelled departure
+    finishes whatever an interrupted run left, and changes nothing else.
+    """
+    now = now or timezone.now()
+    departure, changed = departure_cancel(departure_id=departure_id, now=now)
+    outcome = DepartureCancellation(departure=departure, departure_cancelled=changed, refunded=[], released=[])
+    open_statuses = (B.HELD, B.AWAITING_PAYMENT, B.CONFIRMED, B.EXPIRED)
+    booking_ids = list(
+        Booking.objects.filter(departure_id=departure.pk, status__in=open_statuses)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for booking_id in booking_ids:
+        kind, booking, refunds = _booking_cancel_for_departure(
+            booking_id=booking_id, actor=actor, reason=reason, now=now
+        )
+        if kind == "refunded":
+            outcome.refunded.append((booking, refunds))
+        elif kind == "released":
+            outcome.released.append(booking)
+    return outcome
+
+
+def _booking_cancel_for_departure(*, booking_id: int, actor, reason: str, now) -> tuple[str, Booking, list[Refund]]:
+    from .tasks import booking_departure_cancelled_send
+
+    with transaction.atomic():
+        payments = list(Payment.objects.select_for_update().filter(booking_id=booking_id).order_by("pk"))
+        booking = Booking.objects.select_for_update(of=("self",)).select_related("hold").get(pk=booking_id)
+        paid = [p for p in payments if p.status in (P.SUCCEEDED, P.PARTIALLY_REFUNDED) and _remaining(p) > 0]
+        if booking.status == B.CONFIRMED or (booking.status in (B.HELD, B.AWAITING_PAYMENT, B.EXPIRED) and paid):
+            # Confirmed, or money taken without a confirmation (a flagged amount mismatch): all of it back.
+            refunds = _booking_cancel_locked(
+                booking=booking,
+                to=B.REFUNDED if booking.status == B.EXPIRED else B.CANCELLED,
+                refunds=[(payment, _remaining(payment)) for payment in paid],
+                reason=reason,
+                actor=actor,
+                now=now,
+                notify=booking_departure_cancelled_send,
+            )
+            return "refunded", booking, refunds
+        if booking.status in (B.HELD, B.AWAITING_PAYMENT):
+            booking_move(booking=booking, to=B.EXPIRED, reason=reason, actor=actor, now=now)
+            seat_hold_release(hold=booking.hold, now=now)
+            return "released", booking, []
+        return "unchanged", booking, []
+
+
+# -- check-in on the day of the tour (staff) ----------------------------------------------------------
+
+
+def participant_check_in(
+    *, participant_id: int, departure_id: int, present: bool, actor, now=None
+) -> tuple[Participant, bool]:
+    """Mark a traveller of a departure as shown up (``present``) or not; returns (participant, changed).
+
+    The participant must belong to a confirmed booking of ``departure_id`` (else DoesNotExist or
+    BookingError). Marking twice changes nothing; who and when are kept on the participant.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        participant = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("booking")
+            .get(pk=participant_id, booking__departure_id=departure_id)
+        )
+        if participant.booking.status != B.CONFIRMED:
+            raise BookingError(_("Only travellers of a confirmed booking can be checked in."))
+        if present == (participant.checked_in_at is not None):
+            return participant, False
+        participant.checked_in_at = now if present else None
+        participant.checked_in_by = actor if present else None
+        participant.save(update_fields=["checked_in_at", "checked_in_by"])
+    return participant, True
 
 
 def refund_execute(*, refund_id: int) -> Refund:

@@ -55,6 +55,11 @@ def booking_cancellation_send(self, booking_id: int) -> None:
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
+def booking_departure_cancelled_send(self, booking_id: int) -> None:
+    emails.booking_departure_cancelled_email(Booking.objects.select_related("departure__tour").get(pk=booking_id))
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
 def booking_late_payment_notify(self, booking_id: int) -> None:
     emails.booking_late_payment_email(Booking.objects.select_related("departure__tour").get(pk=booking_id))
 

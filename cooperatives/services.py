@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from bookings import gateway
 from bookings.models import Booking, Payment
+from cacaotours.core.csv_export import csv_safe
 from cacaotours.core.models import PayoutMethod
 from cacaotours.core.money import Money, allocate, basis_points_split
 from cacaotours.core.sql import sql_insert, sql_update
@@ -971,11 +972,6 @@ def payout_batch_csv(*, batch: PayoutBatch) -> str:
             ]
         )
     return buffer.getvalue()
-
-
-def csv_safe(value) -> str:
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def payout_batch_mark_exported(*, batch: PayoutBatch, actor=None) -> PayoutBatch:

@@ -75,3 +75,46 @@ def form_values(html: str, form_id: str | None = None) -> dict:
         for name, values in parser.data.items()
         if "__prefix__" not in name
     }
+
+
+def staff_with_permissions(*permissions: str, email: str = "ops@kallpa.example"):
+    """A staff user who is not a superuser and has exactly ``permissions`` ("app_label.codename")."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(email=email, is_staff=True)
+    wanted = Q(pk__in=[])
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(wanted))
+    assert len(found) == len(permissions), f"unknown permission among {permissions}"
+    user.user_permissions.add(*found)
+    return user
+
+
+def audit_trail(obj) -> list[tuple[int, str, str]]:
+    """(action flag, change message, user e-mail) of the admin LogEntry rows of ``obj``, oldest first."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    return list(
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+        .order_by("pk")
+        .values_list("action_flag", "change_message", "user__email")
+    )
+
+
+def admin_messages(response) -> list[str]:
+    """The messages (django.contrib.messages) of the request that produced ``response``, as text."""
+    from django.contrib.messages import get_messages
+
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def post_action(client, changelist_url: str, action: str, objects, **fields):
+    """POST an admin action the way the changelist's action bar does."""
+    data = {"action": action, "index": "0", "_selected_action": [obj.pk for obj in objects], **fields}
+    return client.post(changelist_url, data)

@@ -1,5 +1,5 @@
 import html
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.contrib import admin
@@ -19,7 +19,7 @@ from tests.factories import (
     TourFactory,
     TourPhotoFactory,
 )
-from tours.models import Departure
+from tours.models import Departure, DepartureSchedule
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,15 @@ def content(media):
     ShareRuleFactory(tour=tour, cooperative=stop.farm.cooperative)
     ShareRuleFactory(tour=tour, cooperative=None, fund=CommunityFundFactory(), basis_points=1000)
     DepartureFactory(tour=tour)
+    schedule = DepartureSchedule.objects.create(
+        tour=tour,
+        weekdays="1,3",
+        start_time=time(9, 0),
+        starts_on=date(2027, 3, 1),
+        ends_on=date(2027, 3, 31),
+        capacity=8,
+    )
+    schedule.exceptions.create(date=date(2027, 3, 3), reason="Festival")
     MembershipFactory(cooperative=stop.farm.cooperative)
     stop.farm.cooperative.certifications.add(CertificationFactory())
     return tour

@@ -192,6 +192,96 @@ class ItineraryStop(models.Model):
         return _("Day %(day)s · %(order)s. %(title)s") % {"day": self.day, "order": self.order, "title": self.title}
 
 
+class DepartureSchedule(TimeStamped):
+    """A recurring timetable of a tour: the departures it generates are ordinary ``Departure`` rows.
+
+    ``weekdays`` holds ISO weekday numbers (1 = Monday … 7 = Sunday), comma-separated ("1,3,5");
+    ``start_time`` is Lima local time. ``tours.services.departures_generate`` writes the departures.
+    """
+
+    WEEKDAY_CHOICES = (
+        ("1", _("Monday")),
+        ("2", _("Tuesday")),
+        ("3", _("Wednesday")),
+        ("4", _("Thursday")),
+        ("5", _("Friday")),
+        ("6", _("Saturday")),
+        ("7", _("Sunday")),
+    )
+
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("tour"))
+    weekdays = models.CharField(_("weekdays"), max_length=13)
+    start_time = models.TimeField(_("start time (Lima)"))
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    capacity = models.PositiveSmallIntegerField(_("capacity"), validators=[MinValueValidator(1)])
+    guide = models.CharField(_("guide"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ("tour", "starts_on", "start_time", "id")
+        verbose_name = _("departure schedule")
+        verbose_name_plural = _("departure schedules")
+        permissions = [("generate_departures", _("Can generate departures from a schedule"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="schedule_ends_after_start",
+                violation_error_message=_("The last day of a schedule cannot be before its first day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="schedule_capacity_positive",
+                violation_error_message=_("Capacity must be at least 1."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(weekdays=""),
+                name="schedule_has_weekdays",
+                violation_error_message=_("Choose at least one weekday."),
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(tour)s · %(days)s at %(time)s") % {
+            "tour": self.tour,
+            "days": self.weekdays_display,
+            "time": self.start_time.strftime("%H:%M") if self.start_time else "",
+        }
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        """The ISO weekday numbers, sorted (1 = Monday)."""
+        return sorted({int(part) for part in self.weekdays.split(",") if part.strip().isdigit()})
+
+    @property
+    def weekdays_display(self) -> str:
+        from django.utils.dates import WEEKDAYS_ABBR
+
+        return ", ".join(str(WEEKDAYS_ABBR[number - 1]) for number in self.weekday_numbers if 1 <= number <= 7)
+
+
+class ScheduleException(models.Model):
+    """A date on which a schedule does not run (a holiday, a festival, a road closure)."""
+
+    schedule = models.ForeignKey(DepartureSchedule, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("schedule", "date")
+        verbose_name = _("date skipped")
+        verbose_name_plural = _("dates skipped")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "date"],
+                name="schedule_exception_unique_date",
+                violation_error_message=_("This date is already skipped."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
 class Departure(TimeStamped):
     class Status(models.TextChoices):
         OPEN = "open", _("Open for booking")
@@ -203,11 +293,24 @@ class Departure(TimeStamped):
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     guide = models.CharField(_("guide"), max_length=120, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    schedule = models.ForeignKey(
+        DepartureSchedule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="departures",
+        verbose_name=_("schedule"),
+        help_text=_("The schedule that generated this departure, if any."),
+    )
 
     class Meta:
         ordering = ("starts_at", "id")
         verbose_name = _("departure")
         verbose_name_plural = _("departures")
+        permissions = [
+            ("cancel_departure", _("Can cancel a departure with its bookings (full refunds)")),
+            ("view_manifest", _("Can view, print and export departure manifests")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__gt=0),

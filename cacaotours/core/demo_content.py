@@ -1094,7 +1094,14 @@ TOURS = [
                 "purpose": T("The host family's workshop and cacao", "El taller y el cacao de la familia anfitriona"),
             },
         ],
-        "departures": {"weekdays": [2, 5, 6], "time": time(14, 0), "capacity": 10},
+        # A recurring schedule (admin: Departure schedules): the loader creates it and generates its departures,
+        # skipping one date in its second week.
+        "departures": {
+            "weekdays": [2, 5, 6],
+            "time": time(14, 0),
+            "capacity": 10,
+            "schedule": "Warmikuna association assembly: no workshop",
+        },
         "photos": [
             ("chocolate", T("Tempered on marble", "Temperado sobre mármol")),
             ("hands", T("From the pod to chocolate and balm", "De la mazorca al chocolate y al bálsamo")),

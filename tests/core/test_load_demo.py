@@ -1,7 +1,7 @@
 """``manage.py load_demo``: bilingual, complete, and idempotent."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,16 @@ from cooperatives.models import (
     TransferReversal,
 )
 from farms.models import Farm, FarmPhoto
-from tours.models import Departure, ItineraryStop, Route, RoutePhoto, ShareRule, Tour, TourPhoto
+from tours.models import (
+    Departure,
+    DepartureSchedule,
+    ItineraryStop,
+    Route,
+    RoutePhoto,
+    ShareRule,
+    Tour,
+    TourPhoto,
+)
 
 LIMA = ZoneInfo("America/Lima")
 COUNTED = [
@@ -199,6 +208,27 @@ def test_load_demo_a_week_later_adds_only_the_new_week(media):
     assert before <= after
     assert len(after) == len(before) + weekly
     assert Departure.objects.filter(status=Departure.Status.CANCELLED).count() == 1
+
+
+@pytest.mark.django_db
+def test_load_demo_makes_one_recurring_schedule_with_a_date_skipped(media):
+    with freeze_time("2026-03-02 15:00:00+00:00"):  # Monday 2 March in Lima
+        load("--no-photos")
+        load("--no-photos")
+
+    schedule = DepartureSchedule.objects.get()
+    assert (schedule.tour.slug, schedule.weekdays, schedule.weekdays_display, f"{schedule.start_time:%H:%M}") == (
+        "warmikuna-chocolate-cosmetics-workshop",
+        "3,6,7",
+        "Wed, Sat, Sun",
+        "14:00",
+    )
+    assert (str(schedule.starts_on), str(schedule.ends_on)) == ("2026-03-03", "2026-05-31")
+    assert list(schedule.exceptions.values_list("date", flat=True)) == [date(2026, 3, 11)]
+    days = [d.starts_at.astimezone(LIMA).date() for d in schedule.departures.order_by("starts_at")]
+    assert days[:4] == [date(2026, 3, 4), date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 14)]
+    assert len(days) == len(set(days)) == 38  # 13 weeks × 3, less the one skipped
+    assert Departure.objects.filter(tour=schedule.tour, schedule__isnull=True).count() == 0
 
 
 @pytest.mark.django_db

@@ -1,9 +1,10 @@
 """``manage.py load_demo``: load the bilingual demo catalog into a local database.
 
 Idempotent: every record is keyed (slugs, e-mails, (tour, day, order) for stops, (tour,
-recipient) for share rules, (tour, starts_at) for departures) and updated in place, so a
-second run creates nothing. Departures are added for the next 90 days from today in
-America/Lima; ones created by an earlier run are left as they are. Photos are generated
+recipient) for share rules, (tour, starts_at) for departures, (tour, weekdays, time) for the
+one recurring schedule) and updated in place, so a second run creates nothing. Departures are
+added for the next 90 days from today in America/Lima; ones created by an earlier run are left
+as they are. One tour's departures come from a recurring schedule (with one date skipped). Photos are generated
 only for routes, tours and farms that have none yet, and are stored through ``photo_store``
 like an admin upload.
 
@@ -51,9 +52,19 @@ from cacaotours.core.demo_content import T
 from cacaotours.core.images import delete_rendered, photo_store, rendered_paths
 from cooperatives.models import Certification, CommunityFund, Cooperative, Membership
 from farms.models import Farm, FarmPhoto
-from tours.models import Departure, ItineraryStop, Route, RoutePhoto, ShareRule, Tour, TourPhoto
+from tours.models import (
+    Departure,
+    DepartureSchedule,
+    ItineraryStop,
+    Route,
+    RoutePhoto,
+    ScheduleException,
+    ShareRule,
+    Tour,
+    TourPhoto,
+)
 from tours.selectors import departure_queryset_with_availability
-from tours.services import SeatsUnavailable, share_rules_validate_total
+from tours.services import SeatsUnavailable, departures_generate, share_rules_validate_total
 
 LIMA = ZoneInfo("America/Lima")
 DEPARTURE_DAYS = 90
@@ -246,7 +257,42 @@ class DemoLoader:
         share_rules_validate_total(basis_points=list(tour.share_rules.values_list("basis_points", flat=True)))
 
         if spec["departures"] and tour.is_published:
-            self._departures(tour, spec["departures"], index)
+            if spec["departures"].get("schedule"):
+                self._schedule(tour, spec["departures"], index)
+            else:
+                self._departures(tour, spec["departures"], index)
+
+    def _schedule(self, tour: Tour, spec: dict, index: int) -> None:
+        """A recurring schedule over the next 90 days, with one exception in its second week, and the
+        departures it generates (``departures_generate``: a second run creates nothing). A later run
+        extends the schedule to 90 days from its own today; its exceptions stay as they are."""
+        first, last = self.today + timedelta(days=1), self.today + timedelta(days=DEPARTURE_DAYS)
+        weekdays = ",".join(str(day + 1) for day in sorted(spec["weekdays"]))  # ISO weekdays (1 = Monday)
+        label = DepartureSchedule._meta.verbose_name_plural
+        schedule = DepartureSchedule.objects.filter(tour=tour, weekdays=weekdays, start_time=spec["time"]).first()
+        if schedule is None:
+            schedule = DepartureSchedule.objects.create(
+                tour=tour,
+                weekdays=weekdays,
+                start_time=spec["time"],
+                starts_on=first,
+                ends_on=last,
+                capacity=spec["capacity"],
+                guide=content.GUIDES[index % len(content.GUIDES)],
+            )
+            second_week = (first + timedelta(days=offset) for offset in range(7, 14))
+            skipped = next(day for day in second_week if day.weekday() in spec["weekdays"])
+            ScheduleException.objects.create(schedule=schedule, date=skipped, reason=spec["schedule"])
+            self.tally[f"{label}|created"] += 1
+        elif schedule.ends_on < last:
+            schedule.ends_on = last
+            schedule.save(update_fields=["ends_on", "updated_at"])
+            self.tally[f"{label}|updated"] += 1
+        else:
+            self.tally[f"{label}|unchanged"] += 1
+        run = departures_generate(schedule_id=schedule.pk)
+        self.tally[f"{Departure._meta.verbose_name_plural}|created"] += len(run.created)
+        self.tally[f"{Departure._meta.verbose_name_plural}|unchanged"] += run.unchanged + len(run.kept_booked)
 
     def _departures(self, tour: Tour, schedule: dict, index: int) -> None:
         existing = set(Departure.objects.filter(tour=tour).values_list("starts_at", flat=True))
@@ -531,7 +577,7 @@ class Command(BaseCommand):
             parts = ", ".join(
                 f"{counts[o]} {o}" for o in ("created", "updated", "deleted", "unchanged", "skipped") if counts[o]
             )
-            self.stdout.write(f"  {label:<18} {parts}")
+            self.stdout.write(f"  {label:<20} {parts}")
         for note in loader.notes:
             self.stdout.write(self.style.WARNING(note))
         admin_url = f"{BASE_URL}{settings.ADMIN_URL.lstrip('/')}"
