@@ -219,6 +219,11 @@ class ContactForm(forms.ModelForm):
         fields = services.CONTACT_FIELDS
 
 
+def _posted(request):
+    """The form data of a POST (even an empty one: a confirmation), None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 # -- the booking admin -----------------------------------------------------------------------------
 
 
@@ -431,7 +436,7 @@ class BookingAdmin(admin.ModelAdmin):
     def move_view(self, request, object_id):
         booking = self._booking_for(request, object_id, "move")
         options = selectors.booking_move_options(booking=booking)
-        form = MoveForm(request.POST or None, options=options)
+        form = MoveForm(_posted(request), options=options)
 
         def run(data):
             _booking, note = services.booking_departure_move(
@@ -450,7 +455,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     def refund_view(self, request, object_id):
         booking = self._booking_for(request, object_id, "refund")
-        form = RefundForm(request.POST or None)
+        form = RefundForm(_posted(request))
 
         def run(data):
             try:
@@ -483,7 +488,7 @@ class BookingAdmin(admin.ModelAdmin):
             services.booking_confirmation_resend(booking_id=booking.pk)
             return _("Confirmation e-mail sent again to %(email)s.") % {"email": booking.contact_email}
 
-        return self._operation(request, booking, "resend", ConfirmForm(request.POST or None), run, submit=_("Send"))
+        return self._operation(request, booking, "resend", ConfirmForm(_posted(request)), run, submit=_("Send"))
 
     def note_view(self, request, object_id):
         booking = self._booking_for(request, object_id, "note")
@@ -492,7 +497,7 @@ class BookingAdmin(admin.ModelAdmin):
             note = services.booking_note_add(booking_id=booking.pk, author=request.user, text=data["text"])
             return _("Internal note added: %(text)s") % {"text": Truncator(note.text).chars(200)}
 
-        return self._operation(request, booking, "note", NoteForm(request.POST or None), run, submit=_("Add note"))
+        return self._operation(request, booking, "note", NoteForm(_posted(request)), run, submit=_("Add note"))
 
     def resolve_flag_view(self, request, object_id):
         booking = self._booking_for(request, object_id, "resolve-flag")
@@ -500,7 +505,7 @@ class BookingAdmin(admin.ModelAdmin):
         def run(data):
             return services.booking_flag_resolve(booking_id=booking.pk, actor=request.user, note=data["note"]).text
 
-        form = ResolveFlagForm(request.POST or None)
+        form = ResolveFlagForm(_posted(request))
         return self._operation(request, booking, "resolve-flag", form, run, submit=_("Mark resolved"))
 
 

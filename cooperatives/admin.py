@@ -1048,7 +1048,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
         lines = list(
             batch.lines.filter(paid_at__isnull=True).select_related("batch", *RECIPIENT_RELATED).order_by("id")
         )
-        form = PayoutLinesPaidForm(request.POST or None, lines=lines)
+        form = PayoutLinesPaidForm(request.POST if request.method == "POST" else None, lines=lines)
         if request.method == "POST" and form.is_valid():
             try:
                 paid = services.payout_batch_mark_paid(
