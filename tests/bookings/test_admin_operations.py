@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from bookings import services
 from bookings.models import Booking, BookingNote, PaymentStatus, Refund
 from tests.bookings.helpers import hold, pay_simulated, save_details, seats_left, snapshot, starts_in, transitions
-from tests.factories import DepartureFactory, TourFactory, UserFactory
+from tests.factories import DepartureFactory, UserFactory
 from tours.models import Departure, SeatHold
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,10 @@ def test_move_to_a_past_departure_is_refused_and_changes_nothing(operations_clie
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda tour: DepartureFactory(starts_at=starts_in(40)), "A booking can only move to another departure of the same tour."),
+        (
+            lambda tour: DepartureFactory(starts_at=starts_in(40)),
+            "A booking can only move to another departure of the same tour.",
+        ),
         (
             lambda tour: DepartureFactory(tour=tour, starts_at=starts_in(40), status=Departure.Status.CLOSED),
             "The departure of Sat 11 Apr 2026, 09:00 is not open (Sales closed).",
@@ -453,16 +456,17 @@ def test_the_page_shows_every_transition_refund_note_and_audit_entry(
     response = finance_client.get(url("change", confirmed))
     page = response.content.decode()
 
+    payment = confirmed.payments.get().pk
     history = [(item.what, item.detail, item.actor) for item in response.context["history"]]
     assert history == [
         ("Booking: — → Seats held", "seats held", "rosa@example.com"),
-        ("Payment #%s: — → Created" % confirmed.payments.get().pk, "checkout started", "system"),
+        (f"Payment #{payment}: — → Created", "checkout started", "system"),
         ("Booking: Seats held → Awaiting payment", "sent to checkout", "rosa@example.com"),
-        ("Payment #%s: Created → Succeeded" % confirmed.payments.get().pk, "checkout session paid", "system"),
+        (f"Payment #{payment}: Created → Succeeded", "checkout session paid", "system"),
         ("Booking: Awaiting payment → Confirmed", "payment received", "system"),
         ("Refund of S/ 50.00 (Succeeded)", "Rain all day", "finance@kallpa.example"),
         (
-            "Payment #%s: Succeeded → Partially refunded" % confirmed.payments.get().pk,
+            f"Payment #{payment}: Succeeded → Partially refunded",
             f"refund {Refund.objects.get().stripe_refund_id}",
             "system",
         ),

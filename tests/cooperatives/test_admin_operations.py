@@ -350,7 +350,7 @@ def test_resolving_an_issue_needs_a_note_once_and_the_permission(finance_client,
     assert messages_of(response) == ["This issue was already resolved."]
     issue.refresh_from_db()
     assert issue.resolution == "done"
-    with pytest.raises(LedgerError, match="Say how the issue was resolved."):
+    with pytest.raises(LedgerError, match=r"Say how the issue was resolved\."):
         services.reconciliation_issue_resolve(issue_id=issue.pk, actor=None, note="")
 
 
