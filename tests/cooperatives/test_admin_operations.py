@@ -374,3 +374,38 @@ def test_every_ledger_change_page_shows_its_audit_trail(finance_client, batch):
 
 def test_payout_lines_without_shares_are_not_created(batch):
     assert PayoutLine.objects.filter(shares__isnull=True).count() == 0
+
+
+# -- payout-detail approvals -----------------------------------------------------------------------------
+
+
+def test_finance_approves_payout_details_and_both_records_show_it(
+    finance_client, operations_client, coop, django_capture_on_commit_callbacks
+):
+    from cooperatives import portal_services
+    from cooperatives.models import PayoutChangeRequest
+    from tests.factories import MembershipFactory
+
+    leader = MembershipFactory(cooperative=coop).user
+    request = portal_services.payout_change_request_create(
+        organisation=coop,
+        user=leader,
+        payout_method="bank_transfer",
+        bank_account_holder="Cooperativa",
+        bank_cci=FUND_CCI,
+    )
+    url = reverse("admin:cooperatives_payoutchangerequest_changelist")
+    data = {"action": "approve", "_selected_action": [request.pk]}
+
+    assert operations_client.post(url, data).status_code == 403
+    assert PayoutChangeRequest.objects.get().status == "pending"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        finance_client.post(url, data)
+
+    coop.refresh_from_db()
+    assert (coop.payout_method, coop.bank_cci) == ("bank_transfer", FUND_CCI)
+    assert log_of(request) == [("finance@kallpa.example", "Approved and applied.")]
+    assert log_of(coop) == [
+        ("finance@kallpa.example", f"Payout details changed: change request #{request.pk} approved.")
+    ]
