@@ -303,15 +303,7 @@ class BookingAdmin(admin.ModelAdmin):
         (
             _("Contact"),
             {
-                "fields": (
-                    "contact_name",
-                    "contact_email",
-                    "contact_phone",
-                    "emergency_contact_name",
-                    "emergency_contact_phone",
-                    "language",
-                    "notes",
-                )
+                "fields": (*services.CONTACT_FIELDS, "notes"),
             },
         ),
         (_("Staff attention"), {"fields": ("flagged", "flag_reason")}),

@@ -135,29 +135,14 @@ def booking_history(
     notes = booking_notes(booking=booking) if notes is None else notes
     statuses = dict(BookingStatus.choices)
     payment_statuses = dict(PaymentStatus.choices)
-    items = [
-        HistoryItem(
-            t.created_at,
-            _("Booking: %(from)s → %(to)s") % {"from": statuses.get(t.from_status, "—"), "to": statuses[t.to_status]},
-            t.reason,
-            _actor(t.actor),
-        )
-        for t in BookingTransition.objects.filter(booking=booking).select_related("actor")
-    ]
-    items += [
-        HistoryItem(
-            t.created_at,
-            _("Payment #%(n)s: %(from)s → %(to)s")
-            % {
-                "n": t.payment_id,
-                "from": payment_statuses.get(t.from_status, "—"),
-                "to": payment_statuses[t.to_status],
-            },
-            t.reason,
-            _actor(t.actor),
-        )
-        for t in PaymentTransition.objects.filter(payment__booking=booking).select_related("actor")
-    ]
+    items = _transition_items(
+        BookingTransition.objects.filter(booking=booking), _("Booking: %(from)s → %(to)s"), statuses
+    )
+    items += _transition_items(
+        PaymentTransition.objects.filter(payment__booking=booking),
+        _("Payment #%(n)s: %(from)s → %(to)s"),
+        payment_statuses,
+    )
     items += [
         HistoryItem(
             r.created_at,
@@ -170,6 +155,24 @@ def booking_history(
     ]
     items += [HistoryItem(n.created_at, n.get_kind_display(), n.text, _actor(n.author)) for n in notes]
     return sorted(items, key=lambda item: item.at)
+
+
+def _transition_items(transitions, label: str, statuses: dict) -> list[HistoryItem]:
+    """History items of booking or payment transitions (1 query); ``label`` has %(from)s, %(to)s, maybe %(n)s."""
+    return [
+        HistoryItem(
+            t.created_at,
+            label
+            % {
+                "n": getattr(t, "payment_id", ""),
+                "from": statuses.get(t.from_status, "—"),
+                "to": statuses[t.to_status],
+            },
+            t.reason,
+            _actor(t.actor),
+        )
+        for t in transitions.select_related("actor")
+    ]
 
 
 def booking_refunds(*, booking: Booking) -> list[Refund]:

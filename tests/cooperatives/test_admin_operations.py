@@ -28,8 +28,11 @@ from cooperatives.models import (
 from cooperatives.services import LedgerError
 
 from .conftest import (
+    COOP_NAME,
     FARM_CCI,
+    FARM_NAME,
     FUND_CCI,
+    FUND_NAME,
     booking_equation,
     entries,
     ledger_snapshot,
@@ -40,9 +43,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.django_db
 S = Share.Status
-COOP = "Quillabamba Cacao Cooperative"
-FUND = "Cloud-forest reforestation fund"
-FARM = "Don Manuel's farm (Huamán family)"
+COOP, FUND, FARM = COOP_NAME, FUND_NAME, FARM_NAME
 
 
 @pytest.fixture
