@@ -76,6 +76,14 @@ class Booking(TimeStamped):
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["user", "-created_at"]),
         ]
+        # Staff operations (bookings.services, checked by the booking admin); cacaotours/core/roles.py
+        # gives them to the Operations and Finance groups.
+        permissions = [
+            ("move_booking", _("Can move a booking to another departure")),
+            ("refund_booking", _("Can refund part of a booking's payment")),
+            ("resolve_flag", _("Can resolve a booking's flag")),
+            ("resend_confirmation", _("Can resend a booking's confirmation e-mail")),
+        ]
 
     def __str__(self):
         return self.reference
@@ -90,6 +98,35 @@ class Booking(TimeStamped):
     @property
     def total(self) -> Money:
         return Money(self.total_amount, self.currency)
+
+
+class BookingNote(models.Model):
+    """Staff's record on a booking: internal notes, resolved flags and moves (who, when, what).
+
+    Written only by ``bookings.services``; never edited or deleted (corrections are new notes).
+    """
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Internal note")
+        FLAG_RESOLVED = "flag_resolved", _("Flag resolved")
+        MOVED = "moved", _("Moved to another departure")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="staff_notes")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField(_("note"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("staff note")
+        verbose_name_plural = _("staff notes")
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="booking_note_not_empty")]
+
+    def __str__(self):
+        return f"{self.booking_id} · {self.get_kind_display()}"
 
 
 class Participant(models.Model):

@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from bookings import views as bookings_views
 from cacaotours.core import views as core_views
+from cooperatives.admin_dashboard import operations_dashboard_view
 
 admin.site.site_header = _("Kallpa Travel · operations")
 admin.site.site_title = _("Kallpa Travel admin")
@@ -23,6 +24,11 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    path(
+        f"{settings.ADMIN_URL}operations/",
+        admin.site.admin_view(operations_dashboard_view),
+        name="operations_dashboard",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("cacaotours.users.urls")),
     path("accounts/", include("allauth.urls")),

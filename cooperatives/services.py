@@ -986,35 +986,63 @@ def payout_batch_mark_exported(*, batch: PayoutBatch, actor=None) -> PayoutBatch
 
 def payout_line_mark_paid(*, line_id: int, bank_reference: str, actor=None) -> PayoutLine:
     """Record the bank's reference for a paid line; the ledger records the payout."""
+    with transaction.atomic():
+        return _payout_line_pay(line_id=line_id, bank_reference=bank_reference, actor=actor)
+
+
+def payout_batch_mark_paid(*, batch_id: int, references: dict[int, str], actor=None) -> list[PayoutLine]:
+    """Mark several lines of one batch paid, each with its bank reference: all of them or none.
+
+    ``references`` maps line ids to references; blank references are skipped (lines not paid yet).
+    Refused (LedgerError, nothing written) when no reference is given, a line is not of this batch,
+    or a line is already paid.
+    """
+    given = {line_id: ref.strip() for line_id, ref in references.items() if (ref or "").strip()}
+    if not given:
+        raise LedgerError(_("Enter the bank's reference of at least one line."))
+    with transaction.atomic():
+        batch_lines = set(PayoutLine.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+        stray = sorted(set(given) - batch_lines)
+        if stray:
+            raise LedgerError(_("Line #%(line)s is not in this batch.") % {"line": stray[0]})
+        return [
+            _payout_line_pay(line_id=line_id, bank_reference=ref, actor=actor) for line_id, ref in sorted(given.items())
+        ]
+
+
+def _payout_line_pay(*, line_id: int, bank_reference: str, actor) -> PayoutLine:
+    """Mark one line paid (inside the caller's transaction)."""
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
         raise LedgerError(_("Enter the bank's reference for this transfer."))
-    with transaction.atomic():
-        line = (
-            PayoutLine.objects.select_for_update(of=("self",))
-            .select_related("batch", "cooperative", "fund", "farm")
-            .get(pk=line_id)
+    line = (
+        PayoutLine.objects.select_for_update(of=("self",))
+        .select_related("batch", "cooperative", "fund", "farm")
+        .get(pk=line_id)
+    )
+    if line.paid_at is not None:
+        raise LedgerError(
+            _("Line #%(line)s is already marked paid (reference %(ref)s).")
+            % {"line": line.pk, "ref": line.bank_reference}
         )
-        if line.paid_at is not None:
-            raise LedgerError(_("This line is already marked paid (reference %(ref)s).") % {"ref": line.bank_reference})
-        line.paid_at = timezone.now()
-        line.bank_reference = bank_reference[:120]
-        line.save(update_fields=["paid_at", "bank_reference"])
-        journal_post(
-            kind=E.BANK_PAYOUT,
-            memo=f"bank payout {bank_reference} to {line.recipient}",
-            idempotency_key=f"bank_payout:{line.pk}",
-            legs=[
-                Leg(ledger_account(kind=K.PAYABLE, currency=line.currency, recipient=line.recipient), line.amount),
-                Leg(ledger_account(kind=K.BANK, currency=line.currency), -line.amount),
-            ],
-        )
-        for share in Share.objects.select_for_update().filter(payout_line=line, status=S.OWED):
-            _share_move(share, S.PAID, f"bank transfer {bank_reference}", actor=actor)
-        batch = line.batch
-        if not batch.lines.filter(paid_at__isnull=True).exists():
-            PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.PAID, updated_at=timezone.now())
-        return line
+    line.paid_at = timezone.now()
+    line.bank_reference = bank_reference[:120]
+    line.save(update_fields=["paid_at", "bank_reference"])
+    journal_post(
+        kind=E.BANK_PAYOUT,
+        memo=f"bank payout {bank_reference} to {line.recipient}",
+        idempotency_key=f"bank_payout:{line.pk}",
+        legs=[
+            Leg(ledger_account(kind=K.PAYABLE, currency=line.currency, recipient=line.recipient), line.amount),
+            Leg(ledger_account(kind=K.BANK, currency=line.currency), -line.amount),
+        ],
+    )
+    for share in Share.objects.select_for_update().filter(payout_line=line, status=S.OWED):
+        _share_move(share, S.PAID, f"bank transfer {bank_reference}", actor=actor)
+    batch = line.batch
+    if not batch.lines.filter(paid_at__isnull=True).exists():
+        PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.PAID, updated_at=timezone.now())
+    return line
 
 
 # -- Stripe Connect onboarding -----------------------------------------------------------------
@@ -1220,3 +1248,19 @@ def reconcile(*, since=None) -> ReconciliationRun:
     run.finished_at = timezone.now()
     run.save(update_fields=["bookings_checked", "issue_count", "finished_at"])
     return run
+
+
+def reconciliation_issue_resolve(*, issue_id: int, actor, note: str) -> ReconciliationIssue:
+    """Record how staff resolved a reconciliation mismatch: who, when and what was done."""
+    note = (note or "").strip()
+    if not note:
+        raise LedgerError(_("Say how the issue was resolved."))
+    with transaction.atomic():
+        issue = ReconciliationIssue.objects.select_for_update().get(pk=issue_id)
+        if issue.resolved_at is not None:
+            raise LedgerError(_("This issue was already resolved."))
+        issue.resolved_at = timezone.now()
+        issue.resolved_by = actor
+        issue.resolution = note[:500]
+        issue.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return issue

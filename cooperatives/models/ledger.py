@@ -178,6 +178,11 @@ class Share(RecipientFields, TimeStamped):
             models.Index(fields=["fund", "status"]),
             models.Index(fields=["farm", "status"]),
         ]
+        permissions = [
+            ("retry_transfer", _("Can retry the routing of a share (Stripe transfer)")),
+            ("resolve_attention", _("Can mark a share's attention resolved")),
+            ("split_payment", _("Can split a payment again after its split was refused")),
+        ]
 
     def __str__(self):
         return f"{self.booking_id} → {self.recipient} {Money(self.amount, self.currency)}"
@@ -282,6 +287,7 @@ class PayoutBatch(TimeStamped):
         ordering = ("-created_at",)
         verbose_name = _("payout batch")
         verbose_name_plural = _("payout batches")
+        permissions = [("manage_payouts", _("Can create, export and mark paid bank payout batches"))]
 
     def __str__(self):
         return f"#{self.pk} {self.currency} {self.get_status_display()}"
@@ -321,6 +327,7 @@ class ReconciliationRun(models.Model):
 
     class Meta:
         ordering = ("-started_at",)
+        permissions = [("run_reconciliation", _("Can run the ledger reconciliation"))]
 
     def __str__(self):
         return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}"
@@ -340,11 +347,20 @@ class ReconciliationIssue(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     booking = models.ForeignKey("bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True)
     detail = models.CharField(max_length=500)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=500, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution = models.CharField(_("resolution"), max_length=500, blank=True)
 
     class Meta:
         ordering = ("run", "id")
+        permissions = [("resolve_reconciliationissue", _("Can resolve a reconciliation issue"))]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.detail}"
