@@ -2,8 +2,10 @@
 
 Two groups, least privilege (the owner is the only superuser):
 
-* **Operations** run the tours: routes, tours, itineraries, departures, the bookings
-  (search, contact details, moves, resending confirmations, internal notes) and manifests.
+* **Operations** run the tours: routes, tours, itineraries, recurring schedules, departures
+  (including cancelling one, which refunds its bookings in full by the normal refund path), the
+  bookings (search, contact details, moves, resending confirmations, internal notes), manifests
+  and check-in. They cannot delete a schedule (ending its date range stops it).
 * **Finance** handle the money: refunds, booking flags (amount mismatches, disputes), the
   revenue-share ledger, Stripe transfer retries, bank payout batches, reconciliation and the
   approval of cooperatives' payout-detail changes.
@@ -64,7 +66,6 @@ ROLES: dict[str, tuple[str, ...]] = {
         "tours.view_departureschedule",
         "tours.add_departureschedule",
         "tours.change_departureschedule",
-        "tours.delete_departureschedule",
         "tours.generate_departures",
         "tours.view_sharerule",
         # recipients, read-only (itinerary stops and share rules point at them)

@@ -17,6 +17,7 @@ MONEY = {
     "cooperatives.view_share",
     "cooperatives.retry_transfer",
     "cooperatives.resolve_attention",
+    "cooperatives.split_payment",
     "cooperatives.manage_payouts",
     "cooperatives.run_reconciliation",
     "cooperatives.resolve_reconciliationissue",
@@ -30,6 +31,11 @@ TOURS = {
     "tours.change_departure",
     "tours.add_departure",
     "tours.change_itinerarystop",
+    "tours.change_departureschedule",
+    "tours.generate_departures",
+    "tours.cancel_departure",
+    "tours.view_manifest",
+    "bookings.checkin_participant",
 }
 OWNER_ONLY = {
     "users.view_user",
