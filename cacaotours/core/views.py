@@ -8,9 +8,9 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.utils.http import content_disposition_header
 from django.shortcuts import render
 from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache

@@ -32,7 +32,9 @@ class Command(BaseCommand):
             raise CommandError("Give booking references, or --sweep.")
         if sweep:
             result = routing_sweep()
-            self.stdout.write(f"sweep: {result['relayed']} outbox rows published, {result['requeued']} shares re-queued")
+            self.stdout.write(
+                f"sweep: {result['relayed']} outbox rows published, {result['requeued']} shares re-queued"
+            )
         failures = 0
         for reference in references:
             booking = Booking.objects.filter(reference=reference.strip().upper()).first()
