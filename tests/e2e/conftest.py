@@ -132,13 +132,26 @@ class Flow:
         assert self.problems == []
 
 
+def signed_in(context, site: Site, user) -> None:
+    """Give the browser context a session of ``user`` (for page checks; the flows sign in by hand)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
+
+
 @pytest.fixture
 def open_flow(new_context, site):
-    """``open_flow(name, viewport=DESKTOP)`` → a Flow in a fresh browser context (its own cookies)."""
+    """``open_flow(name, viewport=DESKTOP, user=None, **context_options)`` → a Flow in a fresh browser
+    context (its own cookies), signed in as ``user`` when given."""
 
-    def _open(name: str, viewport: dict = DESKTOP) -> Flow:
+    def _open(name: str, viewport: dict = DESKTOP, user=None, **options) -> Flow:
         phone = viewport["width"] < 600
-        context = new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+        context = new_context(viewport=viewport, is_mobile=phone, has_touch=phone, **options)
+        if user is not None:
+            signed_in(context, site, user)
         return Flow(context.new_page(), name, site)
 
     return _open
