@@ -17,6 +17,8 @@ handler500 = "cacaotours.core.views.server_error"
 urlpatterns = [
     path("hello/", core_views.hello, name="hello"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin): the site's SVG icon.
+    path("favicon.ico", core_views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("stripe/webhook/", bookings_views.stripe_webhook, name="stripe_webhook"),
 ]

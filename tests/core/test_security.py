@@ -389,3 +389,8 @@ def test_media_is_served_as_images_or_downloads_never_as_pages(media, name, body
     assert response.get("Content-Disposition") == disposition
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'; img-src 'self'; sandbox"
+
+
+def test_favicon_ico_points_at_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/img/favicon.svg")

@@ -149,3 +149,29 @@ def test_the_checks_find_real_problems(page, tmp_path):
     errors = vnu_errors([path])["broken.html"]
     assert any("“title”" in error for error in errors)
     assert any("Bad value “” for attribute “action”" in error for error in errors)
+
+
+def test_admin_pages_keep_the_csp(open_flow, site, settings):
+    """The admin (Django's own templates and ours) runs under the same CSP: no violation, no page error.
+
+    axe and vnu do not audit the admin: it is staff-only and its markup is Django's.
+    """
+    data = catalog()
+    staff = person("ops@kallpa.example", is_staff=True, is_superuser=True)
+    admin = f"/{settings.ADMIN_URL}"
+    anonymous = open_flow("admin-anonymous")
+    anonymous.go(f"{admin}login/")
+    anonymous.shot("login")
+    flow = open_flow("admin", user=staff)
+    for name, path in [
+        ("index", admin),
+        ("tour", f"{admin}tours/tour/{data.tour.pk}/change/"),
+        ("departures", f"{admin}tours/departure/"),
+        ("departure-add", f"{admin}tours/departure/add/"),
+        ("cooperative", f"{admin}cooperatives/cooperative/{data.cooperative.pk}/change/"),
+        ("bookings", f"{admin}bookings/booking/"),
+    ]:
+        assert flow.go(path).status == 200, path
+        flow.shot(name)
+    anonymous.check()
+    flow.check()
