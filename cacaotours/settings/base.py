@@ -242,9 +242,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
-        # One JSON line per request (cacaotours.core.middleware.RequestLogMiddleware). REQUEST_LOG_LEVEL=WARNING
-        # silences it (the lines are written at INFO).
-        "cacaotours.request": {"handlers": ["json"], "level": env("REQUEST_LOG_LEVEL", "INFO"), "propagate": False},
+        # One JSON line per request (cacaotours.core.middleware.RequestLogMiddleware), written at INFO:
+        # REQUEST_LOG_LEVEL (default: LOG_LEVEL) = WARNING silences it.
+        "cacaotours.request": {
+            "handlers": ["json"],
+            "level": env("REQUEST_LOG_LEVEL", env("LOG_LEVEL", "INFO")),
+            "propagate": False,
+        },
         "django.db.backends": {"level": "INFO"},
         # Eager tasks (make run) would log every task at INFO; workers log with -l info anyway.
         "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},

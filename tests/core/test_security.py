@@ -222,11 +222,12 @@ def admin_at_custom_path(settings):
     """Reload the URLconf with ADMIN_URL=kallpa-ops/ (it is read when the URLconf is imported)."""
     import cacaotours.urls
 
+    original = settings.ADMIN_URL
     settings.ADMIN_URL = "kallpa-ops/"
     importlib.reload(cacaotours.urls)
     clear_url_caches()
     yield
-    settings.ADMIN_URL = django_settings.ADMIN_URL
+    settings.ADMIN_URL = original
     importlib.reload(cacaotours.urls)
     clear_url_caches()
 
@@ -394,3 +395,8 @@ def test_media_is_served_as_images_or_downloads_never_as_pages(media, name, body
 def test_favicon_ico_points_at_the_svg_icon(client):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (301, "/static/img/favicon.svg")
+
+
+def test_the_admin_is_back_at_its_usual_path_after_the_custom_path_test(client, staff):
+    """Guards the fixture above: the URLconf it reloads is restored for the tests that follow."""
+    assert client.get(f"/{django_settings.ADMIN_URL}")["Location"].startswith(f"/{django_settings.ADMIN_URL}login/")
