@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonRespons
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -97,7 +98,9 @@ def _admin_login_refused(request, username: str):
         "username": username,
         REDIRECT_FIELD_NAME: request.POST.get(REDIRECT_FIELD_NAME, ""),
     }
-    return TemplateResponse(request, "admin/login.html", context, status=429)
+    response = TemplateResponse(request, "admin/login.html", context, status=429)
+    add_never_cache_headers(response)
+    return response
 
 
 # Served inline only as images; anything else is a download. Never rendered as a page or a script.
