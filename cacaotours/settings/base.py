@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "csp",
     "cacaotours.users.apps.UsersConfig",
     "cacaotours.core.apps.CoreConfig",
     "cooperatives",
@@ -65,7 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request and writes its JSON log line (cacaotours/core/middleware.py).
+    "cacaotours.core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -205,15 +209,52 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Kallpa Travel <reservas@kallpa.e
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = "Kallpa Travel · Cacao Routes of Cusco"
-ADMIN_URL = env("ADMIN_URL", "admin/")
+# Path of the Django admin under the language prefix ("kallpa-ops/" → /kallpa-ops/, /es/kallpa-ops/).
+ADMIN_URL = (env("ADMIN_URL", "admin/") or "admin/").strip("/") + "/"
+# The admin login is rate limited like allauth's (cacaotours/core/login_limits.py): failed attempts
+# per client IP and per e-mail address within the window.
+ADMIN_LOGIN_FAILURES_PER_IP = env_int("ADMIN_LOGIN_FAILURES_PER_IP", 10)
+ADMIN_LOGIN_FAILURES_PER_USERNAME = env_int("ADMIN_LOGIN_FAILURES_PER_USERNAME", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
+
+# Content-Security-Policy (django-csp 4): everything from this origin only, no inline script or
+# style, no plugins, no framing. Forms may post to this site and be redirected to Stripe's hosted
+# Checkout and Connect onboarding. Photos are served from MEDIA_URL on this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://connect.stripe.com"],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "cacaotours.core.jsonlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # One JSON line per request (cacaotours.core.middleware.RequestLogMiddleware), written at INFO:
+        # REQUEST_LOG_LEVEL (default: LOG_LEVEL) = WARNING silences it.
+        "cacaotours.request": {
+            "handlers": ["json"],
+            "level": env("REQUEST_LOG_LEVEL", env("LOG_LEVEL", "INFO")),
+            "propagate": False,
+        },
         "django.db.backends": {"level": "INFO"},
         # Eager tasks (make run) would log every task at INFO; workers log with -l info anyway.
         "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},
