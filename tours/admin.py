@@ -1,3 +1,4 @@
+from csp.decorators import csp_replace
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
@@ -148,10 +149,13 @@ class TourAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
+        # The preview is framed by the tour's admin page: the one response the site's own pages may frame
+        # (X-Frame-Options and the CSP's frame-ancestors, which browsers obey first, both say "same origin").
+        framable = csp_replace({"frame-ancestors": ["'self'"]})
         return [
             path(
                 "<int:tour_id>/itinerary/preview/",
-                view(xframe_options_sameorigin(self.itinerary_preview_view)),
+                view(framable(xframe_options_sameorigin(self.itinerary_preview_view))),
                 name="tours_tour_itinerary_preview",
             ),
             path(
