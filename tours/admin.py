@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from cacaotours.core.admin import PhotoFormsetMixin, PhotoInline
+from cacaotours.core.admin import LabelledInlineMixin, PhotoFormsetMixin, PhotoInline
 from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import Money
 
@@ -73,7 +73,7 @@ class ItineraryStopFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class ItineraryStopInline(TranslationTabularInline):
+class ItineraryStopInline(LabelledInlineMixin, TranslationTabularInline):
     model = ItineraryStop
     formset = ItineraryStopFormSet
     extra = 0
@@ -93,7 +93,7 @@ class ShareRuleFormSet(BaseInlineFormSet):
         share_rules_validate_total(basis_points=basis_points)
 
 
-class ShareRuleInline(TranslationTabularInline):
+class ShareRuleInline(LabelledInlineMixin, TranslationTabularInline):
     model = ShareRule
     formset = ShareRuleFormSet
     extra = 0
@@ -427,7 +427,7 @@ class ShareRuleAdmin(CatalogVersionAdminMixin, TranslationAdmin):
 # -- recurring departures ---------------------------------------------------------------------------
 
 
-class ScheduleExceptionInline(admin.TabularInline):
+class ScheduleExceptionInline(LabelledInlineMixin, admin.TabularInline):
     """A schedule's exceptions are part of the schedule: whoever may add or change it may edit them."""
 
     model = ScheduleException
