@@ -99,6 +99,7 @@ def test_tour_change_page_shows_its_inlines(staff_client, content):
     assert 'name="photos-TOTAL_FORMS" value="1"' in body
     assert "Quillabamba Cacao Day" in body
     assert content.photos.get().rendition_url("thumb") in body  # the photo preview
+    assert " style=" not in body  # the CSP refuses style attributes (it did the preview's)
 
 
 class _Fields(HTMLParser):

@@ -68,7 +68,7 @@ class PhotoInline(LabelledInlineMixin, TranslationTabularInline):
         if not obj or not obj.image:
             return "—"
         return format_html(
-            '<img src="{}" alt="{}" width="120" style="border-radius:4px">', obj.rendition_url("thumb"), obj.alt_text
+            '<img src="{}" alt="{}" width="120" class="photo-preview">', obj.rendition_url("thumb"), obj.alt_text
         )
 
 
