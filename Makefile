@@ -22,6 +22,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys;
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 NODE_STAMP := node_modules/.installed-package-lock
+# Generated, vendored or scratch folders that makemessages/compilemessages must not scan.
+MESSAGES_IGNORE := $(foreach dir,.venv node_modules staticfiles e2e-artifacts test-results bench/results .test-media media,--ignore=$(dir))
 # Address of pytest-django's live server for the browser tests (port 0: any free port).
 E2E_LIVESERVER ?= 127.0.0.1:0
 
@@ -83,8 +85,8 @@ fmt: venv ## ruff format + ruff check --fix
 	$(VENV)/bin/ruff check --fix .
 
 messages: venv ## update locale/es from the sources and compile the .mo files
-	$(LOCAL_SETTINGS) $(MANAGE) makemessages -l es --ignore=.venv --ignore=node_modules --ignore=staticfiles
-	$(LOCAL_SETTINGS) $(MANAGE) compilemessages -l es --ignore=.venv --ignore=node_modules
+	$(LOCAL_SETTINGS) $(MANAGE) makemessages -l es --no-obsolete $(MESSAGES_IGNORE)
+	$(LOCAL_SETTINGS) $(MANAGE) compilemessages -l es $(MESSAGES_IGNORE)
 
 ci: ## the CI job: .ci/run (needs PostgreSQL and Redis on this machine)
 	bash .ci/run

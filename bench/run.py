@@ -46,7 +46,7 @@ from bench.common import (  # noqa: E402
 LUA_SCRIPT = ROOT / "bench" / "report.lua"
 DEMO_PHOTO_SIZE = "480x300"
 SECTIONS = ("catalog", "rush", "webhooks", "routing", "portal")
-SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 600}  # seconds, then SIGTERM (cleanup), then SIGKILL
+SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 3000}  # seconds, then SIGTERM (cleanup), then SIGKILL
 
 # Targets, as a fraction of /hello/ req/s measured on the same server.
 CACHED_CATALOG_TARGET = 0.85

@@ -504,15 +504,21 @@ class BookingAdmin(admin.ModelAdmin):
 # -- payments, refunds, Stripe events: read-only -------------------------------------------------------
 
 
-class PaymentTransitionInline(ReadOnlyInline):
+class ReasonDisplayMixin:
+    @admin.display(description=_("reason"))
+    def reason_display(self, obj):
+        return selectors.stored_reason(obj.reason)
+
+
+class PaymentTransitionInline(ReasonDisplayMixin, ReadOnlyInline):
     model = PaymentTransition
-    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    fields = ("created_at", "from_status", "to_status", "actor", "reason_display")
     readonly_fields = fields
 
 
-class RefundInline(ReadOnlyInline):
+class RefundInline(ReasonDisplayMixin, ReadOnlyInline):
     model = Refund
-    fields = ("created_at", "amount", "status", "reason", "stripe_refund_id", "idempotency_key", "created_by")
+    fields = ("created_at", "amount", "status", "reason_display", "stripe_refund_id", "idempotency_key", "created_by")
     readonly_fields = fields
 
 
@@ -546,8 +552,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("payment", "amount", "status", "reason", "stripe_refund_id", "created_at")
+class RefundAdmin(ReasonDisplayMixin, ReadOnlyAdmin):
+    list_display = ("payment", "amount", "status", "reason_display", "stripe_refund_id", "created_at")
     list_filter = ("status",)
     search_fields = ("payment__booking__reference", "stripe_refund_id", "idempotency_key")
     list_select_related = ("payment__booking",)

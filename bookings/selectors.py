@@ -269,6 +269,12 @@ class HistoryItem:
     actor: str
 
 
+def stored_reason(text: str) -> str:
+    """A reason as staff read it: reasons the system writes are stored in English (``gettext_noop``
+    in services) and translated here; a reason a person typed is not in the catalog and stays as typed."""
+    return _(text) if text else text
+
+
 def _actor(user) -> str:
     return user.email if user is not None else _("system")
 
@@ -296,7 +302,7 @@ def booking_history(
             r.created_at,
             _("Refund of %(amount)s (%(status)s)")
             % {"amount": Money(r.amount, r.payment.currency), "status": r.get_status_display()},
-            r.reason,
+            stored_reason(r.reason),
             _actor(r.created_by),
         )
         for r in refunds
@@ -316,7 +322,7 @@ def _transition_items(transitions, label: str, statuses: dict) -> list[HistoryIt
                 "from": statuses.get(t.from_status, "—"),
                 "to": statuses[t.to_status],
             },
-            t.reason,
+            stored_reason(t.reason),
             _actor(t.actor),
         )
         for t in transitions.select_related("actor")

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from cacaotours.core.money import Money
 from tours.models import Departure
@@ -144,7 +144,9 @@ def booking_hold_seats(*, departure_id: int, adults: int, children: int, user, l
                     contact_email=user.email,
                     contact_phone=user.phone,
                 )
-                booking.transitions.create(from_status="", to_status=B.HELD, actor=user, reason="seats held")
+                booking.transitions.create(
+                    from_status="", to_status=B.HELD, actor=user, reason=gettext_noop("seats held")
+                )
                 return booking
         except IntegrityError:
             # A reference collision (1 in ~10^8); try again with a new reference.
@@ -271,7 +273,7 @@ def booking_checkout_start(*, booking: Booking, base_url: str, now=None) -> str:
                 amount=booking.total_amount,
                 currency=booking.currency,
             )
-            payment.transitions.create(from_status="", to_status=P.CREATED, reason="checkout started")
+            payment.transitions.create(from_status="", to_status=P.CREATED, reason=gettext_noop("checkout started"))
     params = _checkout_params(booking=booking, payment=payment, base_url=base_url)
     session = gateway.checkout_session_create(
         payment_id=payment.pk, params=params, idempotency_key=f"checkout-session-{payment.pk}"
@@ -281,7 +283,9 @@ def booking_checkout_start(*, booking: Booking, base_url: str, now=None) -> str:
         Payment.objects.filter(pk=payment.pk).update(checkout_session_id=session.id, checkout_url=session.url)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status == B.HELD:
-            booking_move(booking=booking, to=B.AWAITING_PAYMENT, reason="sent to checkout", actor=booking.user)
+            booking_move(
+                booking=booking, to=B.AWAITING_PAYMENT, reason=gettext_noop("sent to checkout"), actor=booking.user
+            )
     return session.url
 
 
@@ -328,7 +332,7 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
             payment_move(
                 payment=payment,
                 to=P.SUCCEEDED,
-                reason="checkout session paid",
+                reason=gettext_noop("checkout session paid"),
                 extra_fields=("amount_received", "checkout_session_id", "payment_intent_id"),
             )
         elif payment.status != P.SUCCEEDED:
@@ -350,13 +354,15 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
             seat_hold_make_permanent(hold=booking.hold, now=now)
         except SeatsUnavailable:
             if booking.status != B.EXPIRED:
-                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired before payment", now=now)
-            booking_move(booking=booking, to=B.REFUNDED, reason="paid after the seats were gone: refunded", now=now)
+                booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("hold expired before payment"), now=now)
+            booking_move(
+                booking=booking, to=B.REFUNDED, reason=gettext_noop("paid after the seats were gone: refunded"), now=now
+            )
             refund_after_commit = _refund_record(
-                payment=payment, amount=payment.amount_received, reason="seats no longer available"
+                payment=payment, amount=payment.amount_received, reason=gettext_noop("seats no longer available")
             )
         else:
-            booking_move(booking=booking, to=B.CONFIRMED, reason="payment received", now=now)
+            booking_move(booking=booking, to=B.CONFIRMED, reason=gettext_noop("payment received"), now=now)
             _hooks_run("BOOKING_PAYMENT_CAPTURED_HOOKS", booking=booking, payment=payment)
             from .tasks import booking_confirmation_send
 
@@ -407,7 +413,7 @@ def payment_pending(*, session: dict) -> None:
     with transaction.atomic():
         payment = _find_payment(session)
         if payment is not None and payment.status == P.CREATED:
-            payment_move(payment=payment, to=P.PENDING, reason="asynchronous payment started")
+            payment_move(payment=payment, to=P.PENDING, reason=gettext_noop("asynchronous payment started"))
 
 
 def checkout_session_expire(*, session: dict, now=None) -> Booking | None:
@@ -417,10 +423,10 @@ def checkout_session_expire(*, session: dict, now=None) -> Booking | None:
         if payment is None:
             return None
         if payment.status in (P.CREATED, P.PENDING):
-            payment_move(payment=payment, to=P.FAILED, reason="checkout session expired")
+            payment_move(payment=payment, to=P.FAILED, reason=gettext_noop("checkout session expired"))
         booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
         if booking.status in (B.HELD, B.AWAITING_PAYMENT):
-            booking_move(booking=booking, to=B.EXPIRED, reason="checkout session expired", now=now)
+            booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("checkout session expired"), now=now)
             seat_hold_release(hold=booking.hold, now=now)
         return booking
 
@@ -438,7 +444,7 @@ def booking_expire_holds(*, now=None) -> int:
         with transaction.atomic():
             booking = Booking.objects.select_for_update().get(pk=booking_id)
             if booking.status in (B.HELD, B.AWAITING_PAYMENT) and booking.expires_at <= now:
-                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired", now=now)
+                booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("hold expired"), now=now)
                 seat_hold_release(hold=booking.hold, now=now)
                 expired += 1
     return expired
@@ -939,7 +945,7 @@ def stripe_event_handle(*, event_pk: int) -> str:
             else:
                 payment_pending(session=obj)
         elif kind == "checkout.session.async_payment_failed":
-            payment_fail(session=obj, reason="asynchronous payment failed")
+            payment_fail(session=obj, reason=gettext_noop("asynchronous payment failed"))
         elif kind == "checkout.session.expired":
             checkout_session_expire(session=obj)
         elif kind == "charge.refunded":

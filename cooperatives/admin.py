@@ -1315,7 +1315,12 @@ def split_payment_again(modeladmin, request, queryset):
         except LedgerError as exc:
             messages.error(request, _("%(booking)s: %(error)s") % {"booking": booking.reference, "error": exc})
             continue
-        modeladmin.log_change(request, booking, f"Payment split again: {len(shares)} shares")
+        modeladmin.log_change(
+            request,
+            booking,
+            ngettext("Payment split again: %(n)s share", "Payment split again: %(n)s shares", len(shares))
+            % {"n": len(shares)},
+        )
         messages.success(
             request,
             ngettext(

@@ -189,6 +189,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues: "celery" (webhook events, confirmations, e-mails, periodic tasks) and "routing"
+# (one task per share or transfer reversal: slow Stripe calls). A worker started without -Q
+# consumes both; in production a dedicated routing worker (-Q routing) keeps confirmations
+# from waiting behind a backlog of transfers (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "routing": {}}
+CELERY_TASK_ROUTES = {
+    "cooperatives.tasks.share_route_task": {"queue": "routing"},
+    "cooperatives.tasks.transfer_reversal_task": {"queue": "routing"},
+}
 # Celery's Django fixup closes the database connection after EVERY task unless this is set (a
 # new PostgreSQL connection per task: ~1 ms of worker CPU and a backend fork each time). With
 # it, connections are kept and cacaotours/celery.py applies Django's own rules around each task
