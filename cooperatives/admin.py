@@ -26,6 +26,7 @@ from kombu.exceptions import OperationalError
 from modeltranslation.admin import TranslationAdmin
 
 from bookings.admin import BookingAdmin, ReadOnlyAdmin, ReadOnlyInline
+from cacaotours.core.admin import LabelledInlineMixin
 from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import CURRENCY_CHOICES, Money
 
@@ -104,7 +105,7 @@ class CertificationAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     search_fields = ("name", "code")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledInlineMixin, admin.TabularInline):
     model = Membership
     fk_name = "cooperative"
     extra = 0

@@ -31,14 +31,27 @@ def tools_missing() -> str:
     return ""
 
 
-def axe_violations(page) -> list[dict]:
-    """Serious and critical axe violations of the page as it is now (WCAG 2.x A/AA and best practices)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ["violations"]});
+def axe_violations(page, *, in_place: bool = False) -> list[dict]:
+    """Serious and critical axe violations of the page as it is now (WCAG 2.x A/AA and best practices).
+
+    ``in_place``: audit the page in its own tab, under its CSP, e.g. a page reached by a POST, which
+    cannot be opened again in a context that bypasses the CSP. axe's source is then evaluated through the
+    DevTools protocol (which the page's CSP does not govern) instead of being added as an inline script
+    (which it forbids), and without axe's "preload" of the style sheets: it inserts inline ``<style>``
+    elements, which the CSP refuses and the flow would report. Only ``css-orientation-lock`` needs it.
+    """
+    if in_place:
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    else:
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async (preload) => {
+        const r = await axe.run(document, {resultTypes: ["violations"], preload});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}));
-    }""")
+    }""",
+        not in_place,
+    )
     return [v for v in result if v["impact"] in FAILING_IMPACTS]
 
 

@@ -7,12 +7,12 @@ the locmem e-mail outbox and eager Celery: what the browser does is checked in t
 and in the outbox right away. Data is made with factories and services; everything a person
 does goes through the browser.
 
-Layout (one module per kind of user; add ``test_staff.py`` the same way):
+Layout (one module per kind of user):
 
 * ``conftest.py``  browser launch, the live site (``site``), screenshots and page problems (``Flow``)
 * ``data.py``      the catalog, people and paid bookings the flows start from
 * ``checks.py``    axe-core and the Nu HTML checker
-* ``test_traveller.py``, ``test_leader.py``, ``test_pages.py``
+* ``test_traveller.py``, ``test_leader.py``, ``test_staff.py``, ``test_pages.py``
 
 Each flow saves a screenshot of every step in ``e2e-artifacts/<flow>/<NN>-<step>.png`` (git-ignored).
 """
