@@ -1134,8 +1134,12 @@ def reconcile(*, since=None) -> ReconciliationRun:
     run = ReconciliationRun.objects.create()
     issues = []
     kinds = ReconciliationIssue.Kind
+
+    def report(kind, booking, detail: str) -> None:
+        issues.append(ReconciliationIssue(run=run, kind=kind, booking=booking, detail=detail))
+
     for entry_id in ledger_unbalanced_entries():
-        issues.append(ReconciliationIssue(run=run, kind=kinds.UNBALANCED_ENTRY, detail=f"journal entry #{entry_id}"))
+        report(kinds.UNBALANCED_ENTRY, None, f"journal entry #{entry_id}")
     bookings = Booking.objects.filter(shares__isnull=False)
     revenue_legs = JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
     if since is not None:
@@ -1167,13 +1171,10 @@ def reconcile(*, since=None) -> ReconciliationRun:
         revenue = -(revenue_by_booking.get(booking.pk) or 0)
         shares_net = sum(share.remaining for share in shares)
         if shares_net + revenue != captured:
-            issues.append(
-                ReconciliationIssue(
-                    run=run,
-                    kind=kinds.BOOKING_EQUATION,
-                    booking=booking,
-                    detail=f"shares {shares_net} + revenue {revenue} != captured − refunded {captured}",
-                )
+            report(
+                kinds.BOOKING_EQUATION,
+                booking,
+                f"shares {shares_net} + revenue {revenue} != captured − refunded {captured}",
             )
         if not gateway.stripe_enabled():
             continue
@@ -1183,13 +1184,10 @@ def reconcile(*, since=None) -> ReconciliationRun:
                 fee, _fee_currency = gateway.charge_fee(payment.charge_id)
                 booked = -(fee_by_key.get(f"fee:{payment.pk}") or 0)
                 if fee != booked:
-                    issues.append(
-                        ReconciliationIssue(
-                            run=run,
-                            kind=kinds.FEE_MISMATCH,
-                            booking=booking,
-                            detail=f"{payment.charge_id}: ledger fee {booked}, balance transaction fee {fee}",
-                        )
+                    report(
+                        kinds.FEE_MISMATCH,
+                        booking,
+                        f"{payment.charge_id}: ledger fee {booked}, balance transaction fee {fee}",
                     )
         local = {
             t.stripe_transfer_id: t
@@ -1202,46 +1200,25 @@ def reconcile(*, since=None) -> ReconciliationRun:
         for transfer_id, transfer in local.items():
             found = remote.get(transfer_id)
             if found is None:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.MISSING_AT_STRIPE,
-                        booking=booking,
-                        detail=f"{transfer_id} ({Money(transfer.amount, transfer.currency)})",
-                    )
-                )
+                report(kinds.MISSING_AT_STRIPE, booking, f"{transfer_id} ({Money(transfer.amount, transfer.currency)})")
                 continue
             if found["amount"] != transfer.amount or found["destination"] != transfer.destination:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.AMOUNT_MISMATCH,
-                        booking=booking,
-                        detail=f"{transfer_id}: ledger {transfer.amount} → {transfer.destination}, "
-                        f"Stripe {found['amount']} → {found['destination']}",
-                    )
+                report(
+                    kinds.AMOUNT_MISMATCH,
+                    booking,
+                    f"{transfer_id}: ledger {transfer.amount} → {transfer.destination}, "
+                    f"Stripe {found['amount']} → {found['destination']}",
                 )
             reversed_here = reversed_by_transfer.get(transfer.pk) or 0
             if found["amount_reversed"] != reversed_here:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.REVERSAL_MISMATCH,
-                        booking=booking,
-                        detail=f"{transfer_id}: ledger reversed {reversed_here}, "
-                        f"Stripe reversed {found['amount_reversed']}",
-                    )
+                report(
+                    kinds.REVERSAL_MISMATCH,
+                    booking,
+                    f"{transfer_id}: ledger reversed {reversed_here}, Stripe reversed {found['amount_reversed']}",
                 )
         for transfer_id, found in remote.items():
             if transfer_id not in local:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.MISSING_IN_LEDGER,
-                        booking=booking,
-                        detail=f"{transfer_id} ({found['amount']} {found['currency']})",
-                    )
-                )
+                report(kinds.MISSING_IN_LEDGER, booking, f"{transfer_id} ({found['amount']} {found['currency']})")
     ReconciliationIssue.objects.bulk_create(issues)
     run.bookings_checked = checked
     run.issue_count = len(issues)
