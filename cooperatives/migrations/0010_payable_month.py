@@ -21,7 +21,24 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-POSTGRES_FUNCTION = """
+INSERT = "INSERT INTO cooperatives_payablemonth (account_id, currency, kind, month, amount, legs)"
+POSTGRES_MONTH = "date_trunc('month', e.posted_at AT TIME ZONE 'America/Lima')::date"
+# Django stores SQLite datetimes as UTC text; Lima is UTC-5 all year (no summer time since 1994).
+SQLITE_MONTH = "date(e.posted_at, '-5 hours', 'start of month')"
+
+
+def payable_sums(legs: str, month: str) -> str:
+    """The payable legs of ``legs`` summed per account, currency, entry kind and Lima month."""
+    return f"""
+    SELECT l.account_id, l.currency, e.kind, {month}, SUM(l.amount), COUNT(*)
+    FROM {legs} l
+    JOIN cooperatives_ledgeraccount a ON a.id = l.account_id
+    JOIN cooperatives_journalentry e ON e.id = l.entry_id
+    WHERE a.kind = 'payable'
+    GROUP BY 1, 2, 3, 4"""
+
+
+POSTGRES_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION cooperatives_payable_month_add() RETURNS trigger AS $$
 BEGIN
     IF EXISTS (
@@ -32,17 +49,11 @@ BEGIN
         RAISE EXCEPTION 'journal legs are inserted after their entry and account (monthly payable totals)'
             USING ERRCODE = 'foreign_key_violation';
     END IF;
-    INSERT INTO cooperatives_payablemonth AS m (account_id, currency, kind, month, amount, legs)
-    SELECT l.account_id, l.currency, e.kind,
-           date_trunc('month', e.posted_at AT TIME ZONE 'America/Lima')::date, SUM(l.amount), COUNT(*)
-    FROM new_legs l
-    JOIN cooperatives_ledgeraccount a ON a.id = l.account_id
-    JOIN cooperatives_journalentry e ON e.id = l.entry_id
-    WHERE a.kind = 'payable'
-    GROUP BY 1, 2, 3, 4
+    {INSERT}{payable_sums("new_legs", POSTGRES_MONTH)}
     ORDER BY 1, 2, 3, 4
-    ON CONFLICT (account_id, currency, kind, month)
-    DO UPDATE SET amount = m.amount + EXCLUDED.amount, legs = m.legs + EXCLUDED.legs;
+    ON CONFLICT (account_id, currency, kind, month) DO UPDATE
+    SET amount = cooperatives_payablemonth.amount + EXCLUDED.amount,
+        legs = cooperatives_payablemonth.legs + EXCLUDED.legs;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -55,46 +66,22 @@ REFERENCING NEW TABLE AS new_legs
 FOR EACH STATEMENT EXECUTE FUNCTION cooperatives_payable_month_add();
 """
 
-POSTGRES_BACKFILL = """
-INSERT INTO cooperatives_payablemonth (account_id, currency, kind, month, amount, legs)
-SELECT l.account_id, l.currency, e.kind,
-       date_trunc('month', e.posted_at AT TIME ZONE 'America/Lima')::date, SUM(l.amount), COUNT(*)
-FROM cooperatives_journalleg l
-JOIN cooperatives_ledgeraccount a ON a.id = l.account_id
-JOIN cooperatives_journalentry e ON e.id = l.entry_id
-WHERE a.kind = 'payable'
-GROUP BY 1, 2, 3, 4;
-"""
-
 POSTGRES_DROP = """
 DROP TRIGGER IF EXISTS cooperatives_journalleg_payable_month ON cooperatives_journalleg;
 DROP FUNCTION IF EXISTS cooperatives_payable_month_add();
 """
-
-# Django stores SQLite datetimes as UTC text; Lima is UTC-5 all year (no summer time since 1994).
-SQLITE_MONTH = "date(e.posted_at, '-5 hours', 'start of month')"
 
 SQLITE_TRIGGER = f"""
 CREATE TRIGGER cooperatives_journalleg_payable_month
 AFTER INSERT ON cooperatives_journalleg
 FOR EACH ROW WHEN (SELECT kind FROM cooperatives_ledgeraccount WHERE id = NEW.account_id) = 'payable'
 BEGIN
-    INSERT INTO cooperatives_payablemonth (account_id, currency, kind, month, amount, legs)
+    {INSERT}
     SELECT NEW.account_id, NEW.currency, e.kind, {SQLITE_MONTH}, NEW.amount, 1
     FROM cooperatives_journalentry e WHERE e.id = NEW.entry_id
     ON CONFLICT (account_id, currency, kind, month)
     DO UPDATE SET amount = amount + excluded.amount, legs = legs + excluded.legs;
 END;
-"""
-
-SQLITE_BACKFILL = f"""
-INSERT INTO cooperatives_payablemonth (account_id, currency, kind, month, amount, legs)
-SELECT l.account_id, l.currency, e.kind, {SQLITE_MONTH}, SUM(l.amount), COUNT(*)
-FROM cooperatives_journalleg l
-JOIN cooperatives_ledgeraccount a ON a.id = l.account_id
-JOIN cooperatives_journalentry e ON e.id = l.entry_id
-WHERE a.kind = 'payable'
-GROUP BY 1, 2, 3, 4;
 """
 
 SQLITE_DROP = "DROP TRIGGER IF EXISTS cooperatives_journalleg_payable_month;"
@@ -103,9 +90,13 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS cooperatives_journalleg_payable_month;"
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        statements = (POSTGRES_FUNCTION, POSTGRES_TRIGGER, POSTGRES_BACKFILL)
+        statements = (
+            POSTGRES_FUNCTION,
+            POSTGRES_TRIGGER,
+            INSERT + payable_sums("cooperatives_journalleg", POSTGRES_MONTH),
+        )
     elif vendor == "sqlite":
-        statements = (SQLITE_TRIGGER, SQLITE_BACKFILL)
+        statements = (SQLITE_TRIGGER, INSERT + payable_sums("cooperatives_journalleg", SQLITE_MONTH))
     else:  # pragma: no cover - the project runs on PostgreSQL and SQLite only
         raise NotImplementedError(f"monthly payable totals need a trigger for {vendor}")
     for sql in statements:
@@ -120,33 +111,83 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cooperatives', '0009_verbose_names'),
+        ("cooperatives", "0009_verbose_names"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reconciliationissue',
-            name='kind',
-            field=models.CharField(choices=[('missing_at_stripe', 'Transfer in the ledger, missing at Stripe'), ('missing_in_ledger', 'Transfer at Stripe, missing in the ledger'), ('amount_mismatch', 'Amounts differ'), ('reversal_mismatch', 'Reversed amounts differ'), ('fee_mismatch', 'Fee differs from the balance transaction'), ('unbalanced_entry', 'Journal entry does not sum to zero'), ('booking_equation', 'Shares + revenue + fees ≠ captured − refunded'), ('payable_month_mismatch', 'Monthly payable total differs from its legs')], max_length=30, verbose_name='kind'),
+            model_name="reconciliationissue",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("missing_at_stripe", "Transfer in the ledger, missing at Stripe"),
+                    ("missing_in_ledger", "Transfer at Stripe, missing in the ledger"),
+                    ("amount_mismatch", "Amounts differ"),
+                    ("reversal_mismatch", "Reversed amounts differ"),
+                    ("fee_mismatch", "Fee differs from the balance transaction"),
+                    ("unbalanced_entry", "Journal entry does not sum to zero"),
+                    ("booking_equation", "Shares + revenue + fees ≠ captured − refunded"),
+                    ("payable_month_mismatch", "Monthly payable total differs from its legs"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='PayableMonth',
+            name="PayableMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(choices=[('PEN', 'PEN (S/)'), ('USD', 'USD (US$)')], max_length=3, verbose_name='currency')),
-                ('kind', models.CharField(choices=[('split', 'Payment split'), ('fee', 'Processing fee'), ('transfer', 'Stripe transfer to recipient'), ('transfer_reversal', 'Stripe transfer reversal'), ('refund', 'Refund to traveller'), ('bank_payout', 'Bank payout to recipient'), ('correction', 'Correction')], max_length=20, verbose_name='entry kind')),
-                ('month', models.DateField(help_text='First day of the calendar month in Lima.', verbose_name='month')),
-                ('amount', models.BigIntegerField(help_text='Minor units; sum of the legs (debit positive).', verbose_name='amount')),
-                ('legs', models.PositiveIntegerField(verbose_name='legs')),
-                ('account', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='months', to='cooperatives.ledgeraccount', verbose_name='ledger account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("PEN", "PEN (S/)"), ("USD", "USD (US$)")], max_length=3, verbose_name="currency"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("split", "Payment split"),
+                            ("fee", "Processing fee"),
+                            ("transfer", "Stripe transfer to recipient"),
+                            ("transfer_reversal", "Stripe transfer reversal"),
+                            ("refund", "Refund to traveller"),
+                            ("bank_payout", "Bank payout to recipient"),
+                            ("correction", "Correction"),
+                        ],
+                        max_length=20,
+                        verbose_name="entry kind",
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the calendar month in Lima.", verbose_name="month")),
+                (
+                    "amount",
+                    models.BigIntegerField(
+                        help_text="Minor units; sum of the legs (debit positive).", verbose_name="amount"
+                    ),
+                ),
+                ("legs", models.PositiveIntegerField(verbose_name="legs")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="months",
+                        to="cooperatives.ledgeraccount",
+                        verbose_name="ledger account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'monthly payable total',
-                'verbose_name_plural': 'monthly payable totals',
-                'ordering': ('account', 'month', 'kind'),
-                'constraints': [models.UniqueConstraint(fields=('account', 'currency', 'kind', 'month'), name='payable_month_unique')],
+                "verbose_name": "monthly payable total",
+                "verbose_name_plural": "monthly payable totals",
+                "ordering": ("account", "month", "kind"),
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "currency", "kind", "month"), name="payable_month_unique"
+                    )
+                ],
             },
         ),
         migrations.RunPython(forwards, backwards),
