@@ -74,6 +74,20 @@ def stripe_events_retry_stuck() -> int:
 
 
 @shared_task
+def bookings_sweep() -> dict:
+    """Periodic (every 10 minutes): re-enqueue what a broker outage lost after its transaction
+    committed — confirmation e-mails never sent, refunds never made. Both tasks are idempotent
+    (the e-mail is claimed once; a refund acts only while pending, with its idempotency key)."""
+    emails = services.booking_confirmations_unsent()
+    for booking_id in emails:
+        booking_confirmation_send.delay(booking_id)
+    refunds = services.refunds_stuck()
+    for refund_id in refunds:
+        refund_execute.delay(refund_id)
+    return {"confirmation_emails": len(emails), "refunds": len(refunds)}
+
+
+@shared_task
 def booking_expire_holds() -> int:
     return services.booking_expire_holds()
 

@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-expired-holds": {"task": "bookings.tasks.booking_expire_holds", "schedule": 60.0},
     "send-departure-reminders": {"task": "bookings.tasks.booking_reminders_send", "schedule": 3600.0},
     "retry-stuck-stripe-events": {"task": "bookings.tasks.stripe_events_retry_stuck", "schedule": 300.0},
+    "bookings-sweep": {"task": "bookings.tasks.bookings_sweep", "schedule": 600.0},
     "routing-sweep": {"task": "cooperatives.tasks.routing_sweep", "schedule": 60.0},
     "reconcile-ledger": {"task": "cooperatives.tasks.ledger_reconcile", "schedule": crontab(hour=4, minute=15)},
 }

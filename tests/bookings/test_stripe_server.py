@@ -158,3 +158,18 @@ def test_injected_faults_are_logged(client, server):
         (429, "429", "k-2"),
         (200, "", "k-2"),
     ]
+
+
+def test_an_outage_refuses_every_request_until_it_is_over(client, server):
+    server.fail_next(1, status=429)
+    server.fail_for(600)
+
+    with pytest.raises(stripe.APIError):
+        client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "k-3"})
+    assert server.in_outage
+    server.fail_for(0)  # over: the queued 429 comes next, then the request runs
+    session = client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "k-3"})
+
+    assert not server.in_outage
+    assert [(r.status, r.injected) for r in server.requests] == [(500, "500")] * 3 + [(429, "429"), (200, "")]
+    assert list(server.sessions) == [session.id]
