@@ -47,8 +47,13 @@ def outbox_relay_task() -> int:
 
 @shared_task
 def routing_sweep() -> dict:
-    """Periodic: publish what the outbox still holds, re-enqueue shares stuck in pending."""
-    return {"relayed": services.outbox_relay(), "requeued": services.shares_sweep()}
+    """Periodic: publish what the outbox still holds, re-enqueue shares stuck in pending and
+    transfer reversals never made (their tasks were lost)."""
+    return {
+        "relayed": services.outbox_relay(),
+        "requeued": services.shares_sweep(),
+        "reversals_requeued": services.transfer_reversals_sweep(),
+    }
 
 
 @shared_task
