@@ -65,6 +65,8 @@ DEFAULT_STRIPE_SECONDS = 60
 REDIS_LOAD_BEFORE, REDIS_LOAD_AFTER = 15, 15  # seconds of load around the Redis outage
 POSTGRES_LOAD_BEFORE, POSTGRES_LOAD_AFTER = 6, 15
 STRIPE_LOAD_BEFORE, STRIPE_LOAD_AFTER = 10, 10
+TRANSFER_POST = ("POST", "/v1/transfers")
+STRIPE_BURST = 30  # bookings paid at once; the outage starts as their first transfers reach Stripe
 TRAVELLERS = 6  # client threads of the Redis run
 THINK_SECONDS = 1.5  # each traveller's pause between bookings: ~2 paid bookings/s, what one worker keeps up with
 CANCEL_EVERY = 2.0  # seconds between two cancellations of confirmed bookings (through the cancel page)
@@ -387,12 +389,14 @@ def seats_outcome(departures: list) -> list[dict]:
 
 
 class Beat(threading.Thread):
-    """What beat does, sped up: every BEAT_SECONDS the outbox relay and the two sweepers.
+    """What beat does, sped up: every BEAT_SECONDS the outbox relay and the sweepers.
 
-    ``routing_sweep`` = ``outbox_relay()`` + ``shares_sweep()`` (beat: every 60 s, shares pending for
-    10 min); ``stripe_events_retry_stuck`` re-enqueues events stored but not handled (beat: every
-    5 min, events older than 5 min). Here they run in this process (publishing to the broker as
-    beat's tasks would), with the thresholds given (seconds). Stripe's webhook re-sending too.
+    ``routing_sweep`` = ``outbox_relay()`` + ``shares_sweep()`` + ``transfer_reversals_sweep()``
+    (beat: every 60 s, shares and reversals pending for 10 min); ``stripe_events_retry_stuck``
+    re-enqueues events stored but not handled (beat: every 5 min, events older than 5 min);
+    ``bookings_sweep`` confirmation e-mails never sent and refunds never made (beat: every 10
+    min, after 10 min). Here they run in this process (publishing to the broker as beat's tasks
+    would), with the thresholds given (seconds). And Stripe's re-sending of unacknowledged webhooks.
     """
 
     def __init__(self, webhooks: Webhooks, *, events_after: float, shares_after: float, bookings_after: float):
@@ -413,6 +417,9 @@ class Beat(threading.Thread):
         try:
             self.done["outbox rows relayed"] += ledger.outbox_relay()
             self.done["shares re-enqueued"] += ledger.shares_sweep(older_than_minutes=self.shares_after / 60)
+            self.done["reversals re-enqueued"] += ledger.transfer_reversals_sweep(
+                older_than_minutes=self.shares_after / 60
+            )
             for event_pk in bookings.stripe_events_stuck(older_than_minutes=self.events_after / 60):
                 stripe_event_process.delay(event_pk)
                 self.done["events re-enqueued"] += 1
@@ -733,7 +740,7 @@ def stripe_run(section, world: World, down_seconds: int) -> None:
     from bench.rush import fetch_tokens
 
     rate = 1.0  # payments per second
-    n_paid = int((STRIPE_LOAD_BEFORE + down_seconds + STRIPE_LOAD_AFTER) * rate)
+    n_paid = int((STRIPE_LOAD_BEFORE + down_seconds + STRIPE_LOAD_AFTER) * rate) + STRIPE_BURST
     _tour, (departure,) = make_tour(world, "bench-faults-stripe", [5000])
     log(f"faults (stripe): {n_paid} bookings to the checkout")
     waiting = [booking_at_checkout(departure, world.users[i % len(world.users)], adults=2) for i in range(n_paid)]
@@ -757,8 +764,9 @@ def stripe_run(section, world: World, down_seconds: int) -> None:
         beat.start()
 
         def payer() -> None:
+            """One payment a second."""
             start = time.monotonic()
-            for index, (booking, payment) in enumerate(waiting):
+            for index, (booking, payment) in enumerate(waiting[STRIPE_BURST:]):
                 if stop.wait(max(0.0, start + index / rate - time.monotonic())):
                     return
                 payments.pay(booking.reference, payment.checkout_session_id)
@@ -780,10 +788,20 @@ def stripe_run(section, world: World, down_seconds: int) -> None:
                 connections.close_all()
 
         threads = [threading.Thread(target=f, daemon=True) for f in (payer, checkout_traveller)]
-        log(f"faults (stripe): {rate:.0f} payment/s for {n_paid} s, a checkout through gunicorn every 3 s")
+        log(
+            f"faults (stripe): {rate:.0f} payment/s ({STRIPE_BURST} at once just before the outage), a checkout "
+            "through gunicorn every 3 s"
+        )
         for thread in threads:
             thread.start()
         time.sleep(STRIPE_LOAD_BEFORE)
+        # A burst of payments; the outage starts as their transfers begin to reach Stripe, so that the
+        # shares still to route have a known charge (the transfer itself fails) or not (the look-up fails).
+        transfers_before = sum(1 for method, path, _t in list(stripe.arrivals) if (method, path) == TRANSFER_POST)
+        for booking, payment in waiting[:STRIPE_BURST]:
+            payments.pay(booking.reference, payment.checkout_session_id)
+        with contextlib.suppress(TimeoutError):
+            stripe.wait_for_arrival(*TRANSFER_POST, count=transfers_before + 5, timeout=30)
         log(f"faults (stripe): the fake Stripe answers 500 to everything for {down_seconds} s")
         down_at = time.time()
         stripe.fail_for(down_seconds)
@@ -851,17 +869,23 @@ def stripe_run(section, world: World, down_seconds: int) -> None:
 
 
 def route_of(path: str) -> str:
-    """/v1/transfers/tr_x → /v1/transfers/{id}: the fake's paths without object ids."""
-    return "/".join("{id}" if "_" in part and not part.startswith("v1") else part for part in path.split("/"))
+    """/v1/charges/ch_3f2a… → /v1/charges/{id}: the fake's paths without object ids (ids have digits)."""
+    return "/".join("{id}" if part != "v1" and any(c.isdigit() for c in part) else part for part in path.split("/"))
 
 
 def report_stripe(section, f: dict) -> None:
     b, r = f["bookings"], f["routing"]
     refused = sum(f["stripe_500s"].values())
     section.check(
-        "Stripe: outage",
-        f"the fake answered 500 to every request for {f['down_seconds']} s: {refused} requests refused "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(f['stripe_500s'].items()))})",
+        "Stripe: outage (the fake answers 500 to everything)",
+        f"{f['down_seconds']} s: {refused} requests refused, {f['stripe_500s'].get('POST /v1/transfers', 0)} of "
+        "them transfers",
+    )
+    section.notes.append(
+        "stripe run: requests refused during the outage: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(f["stripe_500s"].items()))
+        + f"; {b['paid']} bookings paid ({STRIPE_BURST} at once, the outage starting as their first transfers "
+        "reached Stripe; the others 1 a second, and the checkouts started through gunicorn every 3 s)."
     )
     section.check(
         "Stripe: checkouts that could not open the payment page during the outage; opened on retry",
