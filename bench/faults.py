@@ -266,9 +266,10 @@ def bookings_outcome(references: list[str], stripe_server) -> dict:
     cancelled = [ref for ref, status, _sent in rows if status in (B.CANCELLED, B.REFUNDED)]
     refunds = Refund.objects.filter(payment__booking__reference__in=cancelled)
     charges = {c["id"]: c for c in stripe_copy(stripe_server.charges)}
+    charge_of = {i["id"]: i["latest_charge"] for i in stripe_copy(stripe_server.payment_intents)}
     refunded_at_stripe = 0
-    for charge_id, amount in refunds.values_list("payment__charge_id", "payment__amount_received").distinct():
-        charge = charges.get(charge_id)
+    for intent_id, amount in refunds.values_list("payment__payment_intent_id", "payment__amount_received").distinct():
+        charge = charges.get(charge_of.get(intent_id))
         refunded_at_stripe += bool(charge and charge["amount_refunded"] == amount)
     stripe_refunds = Counter(r["charge"] for r in stripe_copy(stripe_server.refunds) if r.get("charge") in charges)
     return {
@@ -340,9 +341,9 @@ def routing_outcome(references: list[str], stripe_server, cancelled: list[str] =
         ).count(),
         "stripe_reversals": sum(len(t["reversals"]["data"]) for pk in gone for t in at_stripe.get(pk, [])),
         "outbox_unpublished": OutboxMessage.objects.filter(published_at__isnull=True).count(),
-        "charges_missing": Payment.objects.filter(
-            booking__reference__in=references, status="succeeded", charge_id=""
-        ).count(),
+        "charges_missing": Payment.objects.filter(booking__reference__in=references, charge_id="")
+        .exclude(payment_intent_id="")
+        .count(),
         "last_routed_at": last.timestamp() if last else None,
         "last_transferred_at": last_transfer.timestamp() if last_transfer else None,
     }
@@ -410,7 +411,12 @@ class Beat(threading.Thread):
 
     def once(self) -> None:
         from bookings import services as bookings
-        from bookings.tasks import booking_confirmation_send, refund_execute, stripe_event_process
+        from bookings.tasks import (
+            booking_confirmation_send,
+            payment_charge_record_task,
+            refund_execute,
+            stripe_event_process,
+        )
         from cooperatives import services as ledger
 
         self.webhooks.redeliver()  # Stripe re-sends what was not acknowledged
@@ -430,6 +436,9 @@ class Beat(threading.Thread):
             for refund_id in bookings.refunds_stuck(older_than_minutes=self.bookings_after / 60):
                 refund_execute.delay(refund_id)
                 self.done["refunds re-enqueued"] += 1
+            for payment_id in bookings.payments_without_charge(older_than_minutes=self.bookings_after / 60):
+                payment_charge_record_task.delay(payment_id)
+                self.done["charge look-ups re-enqueued"] += 1
         except Exception:  # the broker is down: beat's own publishing fails too; next time
             self.done["runs that could not publish"] += 1
 
@@ -610,10 +619,12 @@ def redis_run(section, world: World, down_seconds: int) -> None:
 
         def complete() -> bool:
             outcome = bookings_outcome(references, world.stripe_server)
+            routing = routing_outcome(references, world.stripe_server, outcome["cancelled_references"])
             return (
                 not webhooks.pending
                 and bookings_done(outcome)
-                and routing_done(routing_outcome(references, world.stripe_server, outcome["cancelled_references"]))
+                and routing_done(routing)
+                and routing["charges_missing"] == 0
             )
 
         drained = wait_until(complete, DRAIN_TIMEOUT)
@@ -685,11 +696,12 @@ def report_redis(section, f: dict) -> None:
         bad_outside,
     )
     section.check(
-        "Redis: paid bookings confirmed with their e-mail, or cancelled and refunded",
+        "Redis: paid bookings confirmed with their e-mail, or cancelled and refunded; charges looked up",
         f"{b['confirmed']} confirmed ({b['emails']} e-mails) + {b['refunded']} refunded of {b['paid']} paid; "
-        f"{b['refunded_in_full_at_stripe']} of {b['cancelled']} cancellations refunded at Stripe",
+        f"{b['refunded_in_full_at_stripe']} of {b['cancelled']} cancellations refunded at Stripe; "
+        f"{r['charges_missing']} charges not looked up",
         "all",
-        bookings_done(b),
+        bookings_done(b) and r["charges_missing"] == 0,
     )
     oversold = sum(d["oversold"] for d in f["seats"])
     hot = f["seats"][0]
@@ -723,8 +735,9 @@ def report_redis(section, f: dict) -> None:
     )
     section.notes.append(
         f"redis run: this process plays beat every {BEAT_SECONDS} s with short thresholds (stuck events after "
-        f"{EVENTS_STUCK_SECONDS} s, pending shares after {SHARES_STUCK_SECONDS} s, unsent confirmation e-mails and "
-        f"pending refunds after {BOOKINGS_STUCK_SECONDS} s; beat's own: 5, 10 and 10 min, so in production what "
+        f"{EVENTS_STUCK_SECONDS} s, pending shares and reversals after {SHARES_STUCK_SECONDS} s, unsent "
+        f"confirmation e-mails, pending refunds and charges not looked up after {BOOKINGS_STUCK_SECONDS} s; beat's "
+        "own: 5, 10 and 10 min, so in production what "
         f"the outage lost completes up to ~10–20 min later): {f['beat'] or 'nothing to do'}; webhooks re-sent "
         f"until acknowledged: {f['webhooks_redelivered']}."
     )

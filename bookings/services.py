@@ -913,6 +913,25 @@ def booking_confirmations_unsent(*, older_than_minutes: float = 10, within_hours
     )
 
 
+def payments_without_charge(*, older_than_minutes: float = 10, within_hours: float = 24, now=None) -> list[int]:
+    """Paid Stripe payments whose charge was never looked up (the task was lost with the broker, and no
+    share's routing did it: bank recipients, or the booking was cancelled first), so Stripe's fee is
+    not in the ledger. Last changed between ``within_hours`` and ``older_than_minutes`` ago."""
+    now = now or timezone.now()
+    return list(
+        Payment.objects.filter(
+            provider=Payment.Provider.STRIPE,
+            status__in=(P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.REFUNDED),
+            charge_id="",
+            updated_at__gt=now - timedelta(hours=within_hours),
+            updated_at__lte=now - timedelta(minutes=older_than_minutes),
+        )
+        .exclude(payment_intent_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
 def refunds_stuck(*, older_than_minutes: float = 10, now=None) -> list[int]:
     """Refunds recorded but still not made at Stripe after a while (their task was lost, or gave up
     on a long Stripe outage): to be run again. ``refund_execute`` is idempotent."""

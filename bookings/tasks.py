@@ -76,15 +76,19 @@ def stripe_events_retry_stuck() -> int:
 @shared_task
 def bookings_sweep() -> dict:
     """Periodic (every 10 minutes): re-enqueue what a broker outage lost after its transaction
-    committed — confirmation e-mails never sent, refunds never made. Both tasks are idempotent
-    (the e-mail is claimed once; a refund acts only while pending, with its idempotency key)."""
+    committed — confirmation e-mails never sent, refunds never made, charges never looked up.
+    The tasks are idempotent (the e-mail is claimed once; a refund acts only while pending, with
+    its idempotency key; the charge is stored only where none is)."""
     emails = services.booking_confirmations_unsent()
     for booking_id in emails:
         booking_confirmation_send.delay(booking_id)
     refunds = services.refunds_stuck()
     for refund_id in refunds:
         refund_execute.delay(refund_id)
-    return {"confirmation_emails": len(emails), "refunds": len(refunds)}
+    charges = services.payments_without_charge()
+    for payment_id in charges:
+        payment_charge_record_task.delay(payment_id)
+    return {"confirmation_emails": len(emails), "refunds": len(refunds), "charge_lookups": len(charges)}
 
 
 @shared_task

@@ -3,7 +3,8 @@
 Found by the Redis fault benchmark (bench/faults.py): a payment confirmed while Redis was down
 (or whose e-mail task was queued in a Redis that restarted empty) never got its confirmation
 e-mail, and nothing ever sent it; a cancellation's refund task lost the same way would leave
-the refund pending for good.
+the refund pending for good; a charge look-up lost the same way left Stripe's fee out of the
+ledger when no share's routing looked the charge up itself.
 """
 
 from datetime import timedelta
@@ -15,8 +16,10 @@ from freezegun import freeze_time
 from kombu.exceptions import OperationalError
 
 from bookings import services, tasks
-from bookings.models import Booking, BookingStatus, PaymentStatus, Refund
+from bookings.models import Booking, BookingStatus, Payment, PaymentStatus, Refund
 from tests.bookings.helpers import pay_simulated, pay_with_stripe
+
+NOTHING = {"confirmation_emails": 0, "refunds": 0, "charge_lookups": 0}
 
 
 def broker_down(*args, **kwargs):
@@ -44,11 +47,11 @@ def test_the_sweep_sends_a_lost_confirmation_email_once(confirmed_while_broker_d
     booking = confirmed_while_broker_down
 
     with freeze_time(booking.confirmed_at + timedelta(minutes=9)):
-        assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 0}  # may still be queued
+        assert tasks.bookings_sweep() == NOTHING  # may still be queued
     assert mail.outbox == []
     with freeze_time(booking.confirmed_at + timedelta(minutes=10)):
-        assert tasks.bookings_sweep() == {"confirmation_emails": 1, "refunds": 0}
-        assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 0}
+        assert tasks.bookings_sweep() == {**NOTHING, "confirmation_emails": 1}
+        assert tasks.bookings_sweep() == NOTHING
 
     assert [m.to for m in mail.outbox] == [[traveller.email]]
     assert booking.reference in mail.outbox[0].subject
@@ -68,7 +71,7 @@ def test_the_sweep_leaves_sent_cancelled_and_day_old_confirmations_alone(confirm
     with freeze_time(booking.confirmed_at + timedelta(minutes=30)):
         assert services.booking_confirmations_unsent() == []
 
-    assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 0}
+    assert tasks.bookings_sweep() == NOTHING
     assert mail.outbox == []
 
 
@@ -86,11 +89,11 @@ def test_the_sweep_makes_a_refund_whose_task_was_lost(
     assert stripe_server.refunds == {}
 
     with freeze_time(refund.created_at + timedelta(minutes=9)):
-        assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 0}
+        assert tasks.bookings_sweep() == NOTHING
     assert stripe_server.refunds == {}
     with freeze_time(refund.created_at + timedelta(minutes=10)):
-        assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 1}
-        assert tasks.bookings_sweep() == {"confirmation_emails": 0, "refunds": 0}
+        assert tasks.bookings_sweep() == {**NOTHING, "refunds": 1}
+        assert tasks.bookings_sweep() == NOTHING
 
     refund.refresh_from_db()
     payment.refresh_from_db()
@@ -103,3 +106,23 @@ def test_the_sweep_makes_a_refund_whose_task_was_lost(
     assert [r.idempotency_key for r in stripe_server.requests_to("POST", "/v1/refunds")] == [f"refund-{payment.pk}-1"]
     assert (payment.status, payment.amount_refunded) == (PaymentStatus.REFUNDED, 87500)
     assert Booking.objects.get(pk=booking.pk).status == BookingStatus.REFUNDED
+
+
+@pytest.mark.django_db
+def test_the_sweep_looks_up_a_charge_whose_task_was_lost(
+    client, stripe_server, ready_booking, monkeypatch, django_capture_on_commit_callbacks
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.payment_charge_record_task, "delay", broker_down)
+        booking, _event = pay_with_stripe(client, ready_booking, stripe_server, django_capture_on_commit_callbacks)
+    payment = booking.payments.get()
+    assert (booking.status, payment.status, payment.charge_id) == (BookingStatus.CONFIRMED, PaymentStatus.SUCCEEDED, "")
+
+    with freeze_time(payment.updated_at + timedelta(minutes=9)):
+        assert tasks.bookings_sweep()["charge_lookups"] == 0
+    with freeze_time(payment.updated_at + timedelta(minutes=10)):
+        assert tasks.bookings_sweep()["charge_lookups"] == 1
+        assert tasks.bookings_sweep()["charge_lookups"] == 0
+
+    [intent] = stripe_server.payment_intents.values()
+    assert Payment.objects.get(pk=payment.pk).charge_id == intent["latest_charge"]
