@@ -390,14 +390,14 @@ def seats_outcome(departures: list) -> list[dict]:
 
 
 class Beat(threading.Thread):
-    """What beat does, sped up: every BEAT_SECONDS the outbox relay and the sweepers.
+    """What beat does, sped up: every BEAT_SECONDS the three sweeper tasks, run in this process.
 
-    ``routing_sweep`` = ``outbox_relay()`` + ``shares_sweep()`` + ``transfer_reversals_sweep()``
-    (beat: every 60 s, shares and reversals pending for 10 min); ``stripe_events_retry_stuck``
-    re-enqueues events stored but not handled (beat: every 5 min, events older than 5 min);
-    ``bookings_sweep`` confirmation e-mails never sent and refunds never made (beat: every 10
-    min, after 10 min). Here they run in this process (publishing to the broker as beat's tasks
-    would), with the thresholds given (seconds). And Stripe's re-sending of unacknowledged webhooks.
+    ``routing_sweep`` (outbox relay, shares pending and transfer reversals started for too long;
+    beat: every minute, 10 min), ``stripe_events_retry_stuck`` (events stored but not handled;
+    beat: every 5 min, 5 min) and ``bookings_sweep`` (confirmation e-mails not sent, refunds not
+    made, charges not looked up; beat: every 10 min, 10 min), called with the thresholds given
+    (seconds); what they re-enqueue goes to the broker as from beat. Also Stripe's re-sending
+    of webhooks that were not acknowledged.
     """
 
     def __init__(self, webhooks: Webhooks, *, events_after: float, shares_after: float, bookings_after: float):
@@ -410,35 +410,14 @@ class Beat(threading.Thread):
         self.done = Counter()
 
     def once(self) -> None:
-        from bookings import services as bookings
-        from bookings.tasks import (
-            booking_confirmation_send,
-            payment_charge_record_task,
-            refund_execute,
-            stripe_event_process,
-        )
-        from cooperatives import services as ledger
+        from bookings.tasks import bookings_sweep, stripe_events_retry_stuck
+        from cooperatives.tasks import routing_sweep
 
         self.webhooks.redeliver()  # Stripe re-sends what was not acknowledged
-        try:
-            self.done["outbox rows relayed"] += ledger.outbox_relay()
-            self.done["shares re-enqueued"] += ledger.shares_sweep(older_than_minutes=self.shares_after / 60)
-            self.done["reversals re-enqueued"] += ledger.transfer_reversals_sweep(
-                older_than_minutes=self.shares_after / 60
-            )
-            for event_pk in bookings.stripe_events_stuck(older_than_minutes=self.events_after / 60):
-                stripe_event_process.delay(event_pk)
-                self.done["events re-enqueued"] += 1
-            # bookings_sweep: confirmation e-mails never sent, refunds never made
-            for booking_id in bookings.booking_confirmations_unsent(older_than_minutes=self.bookings_after / 60):
-                booking_confirmation_send.delay(booking_id)
-                self.done["confirmation e-mails re-enqueued"] += 1
-            for refund_id in bookings.refunds_stuck(older_than_minutes=self.bookings_after / 60):
-                refund_execute.delay(refund_id)
-                self.done["refunds re-enqueued"] += 1
-            for payment_id in bookings.payments_without_charge(older_than_minutes=self.bookings_after / 60):
-                payment_charge_record_task.delay(payment_id)
-                self.done["charge look-ups re-enqueued"] += 1
+        try:  # the tasks' own code, run here with shorter thresholds (their .delay()s go to the broker)
+            self.done.update(routing_sweep(older_than_minutes=self.shares_after / 60))
+            self.done["events"] += stripe_events_retry_stuck(older_than_minutes=self.events_after / 60)
+            self.done.update(bookings_sweep(older_than_minutes=self.bookings_after / 60))
         except Exception:  # the broker is down: beat's own publishing fails too; next time
             self.done["runs that could not publish"] += 1
 
@@ -1104,13 +1083,13 @@ def postgres_run(section, down_seconds: int) -> None:
 
 def report_postgres(section, f: dict) -> None:
     section.check(
-        "PostgreSQL: outage",
-        f"own instance stopped (-m fast) {f['down_after_seconds']} s into the browsing, accepting again after "
-        f"{f['down_seconds']} s; gunicorn 2 sync workers, DB_CONN_MAX_AGE 60 s, CONN_HEALTH_CHECKS on",
+        "PostgreSQL: outage (own instance, pg_ctl stop -m fast, then start)",
+        f"at {f['down_after_seconds']} s, accepting again after {f['down_seconds']} s",
     )
+    statuses = ", ".join(f"{n} × {'no answer' if k == 0 else k}" for k, n in f["errors_during_by_status"].items())
     section.check(
         "PostgreSQL: errors during the outage (allowed)",
-        f"{f['errors_during']} of {f['requests']} requests ({f['errors_during_by_status'] or 'none'})",
+        f"{f['errors_during']} of {f['requests']} requests" + (f" ({statuses})" if statuses else ""),
         raw=f["errors_during"],
     )
     recovery = f["recovery_s"]
@@ -1122,11 +1101,16 @@ def report_postgres(section, f: dict) -> None:
         recovery,
     )
     section.check(
-        "PostgreSQL: errors after recovery (and before the outage), gunicorn not restarted",
+        "PostgreSQL: errors after recovery (and before the outage); gunicorn not restarted",
         f"{f['errors_after_first_ok']} after, {f['errors_before']} before; gunicorn "
-        + ("same master and workers" if f["gunicorn_same_processes"] else "workers were replaced"),
+        + ("the same master and workers" if f["gunicorn_same_processes"] else "workers were replaced"),
         "0, same",
         f["errors_after_first_ok"] == 0 and f["errors_before"] == 0 and f["gunicorn_same_processes"],
+    )
+    section.notes.append(
+        f"postgres run: {BROWSERS} client threads GET {', '.join(f['paths'])} in a loop from gunicorn (2 sync "
+        "workers, page and fragment caches off, no Redis) with the app's DB_CONN_MAX_AGE (60 s: persistent "
+        "connections) and CONN_HEALTH_CHECKS; its own PostgreSQL instance, stopped and started again."
     )
 
 

@@ -16,6 +16,7 @@ is logged at most once a minute per process.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -36,82 +37,38 @@ def _unreachable(operation: str, exc: Exception) -> None:
         logger.warning("the cache is unreachable (%s: %s): serving without it", operation, exc)
 
 
+def _fail_soft(method, fallback):
+    """``method`` of RedisCacheClient; when Redis is unreachable, ``fallback(*args)`` answers instead."""
+
+    @functools.wraps(method)
+    def operation(self, *args):
+        try:
+            return method(self, *args)
+        except UNREACHABLE as exc:
+            _unreachable(method.__name__, exc)
+            return fallback(*args)
+
+    return operation
+
+
+def _missing_key(key, delta):
+    raise ValueError(f"Key '{key}' not found (the cache is unreachable).")
+
+
 class FailSoftRedisCacheClient(RedisCacheClient):
     """``RedisCacheClient`` whose operations answer as for a missing key when Redis is unreachable."""
 
-    def add(self, key, value, timeout):
-        try:
-            return super().add(key, value, timeout)
-        except UNREACHABLE as exc:
-            _unreachable("add", exc)
-            return False
-
-    def get(self, key, default):
-        try:
-            return super().get(key, default)
-        except UNREACHABLE as exc:
-            _unreachable("get", exc)
-            return default
-
-    def set(self, key, value, timeout):
-        try:
-            super().set(key, value, timeout)
-        except UNREACHABLE as exc:
-            _unreachable("set", exc)
-
-    def touch(self, key, timeout):
-        try:
-            return super().touch(key, timeout)
-        except UNREACHABLE as exc:
-            _unreachable("touch", exc)
-            return False
-
-    def delete(self, key):
-        try:
-            return super().delete(key)
-        except UNREACHABLE as exc:
-            _unreachable("delete", exc)
-            return False
-
-    def get_many(self, keys):
-        try:
-            return super().get_many(keys)
-        except UNREACHABLE as exc:
-            _unreachable("get_many", exc)
-            return {}
-
-    def has_key(self, key):
-        try:
-            return super().has_key(key)
-        except UNREACHABLE as exc:
-            _unreachable("has_key", exc)
-            return False
-
-    def incr(self, key, delta):
-        try:
-            return super().incr(key, delta)
-        except UNREACHABLE as exc:
-            _unreachable("incr", exc)
-            raise ValueError(f"Key '{key}' not found (the cache is unreachable).") from exc
-
-    def set_many(self, data, timeout):
-        try:
-            super().set_many(data, timeout)
-        except UNREACHABLE as exc:
-            _unreachable("set_many", exc)
-
-    def delete_many(self, keys):
-        try:
-            super().delete_many(keys)
-        except UNREACHABLE as exc:
-            _unreachable("delete_many", exc)
-
-    def clear(self):
-        try:
-            return super().clear()
-        except UNREACHABLE as exc:
-            _unreachable("clear", exc)
-            return False
+    add = _fail_soft(RedisCacheClient.add, lambda key, value, timeout: False)
+    get = _fail_soft(RedisCacheClient.get, lambda key, default: default)
+    set = _fail_soft(RedisCacheClient.set, lambda key, value, timeout: None)
+    touch = _fail_soft(RedisCacheClient.touch, lambda key, timeout: False)
+    delete = _fail_soft(RedisCacheClient.delete, lambda key: False)
+    get_many = _fail_soft(RedisCacheClient.get_many, lambda keys: {})
+    has_key = _fail_soft(RedisCacheClient.has_key, lambda key: False)
+    incr = _fail_soft(RedisCacheClient.incr, _missing_key)  # as for a missing key: callers handle ValueError
+    set_many = _fail_soft(RedisCacheClient.set_many, lambda data, timeout: None)
+    delete_many = _fail_soft(RedisCacheClient.delete_many, lambda keys: None)
+    clear = _fail_soft(RedisCacheClient.clear, lambda: False)
 
 
 class FailSoftRedisCache(RedisCache):
