@@ -320,12 +320,18 @@ class Worker:
     def wait_ready(self, app, timeout: float = 60.0) -> None:
         """Until the worker answers a broadcast ping (it then consumes its queue)."""
 
+        import redis
+        from kombu.exceptions import OperationalError
+
         def pong() -> bool:
             if self.process.poll() is not None:
                 raise SystemExit(
                     f"[bench] the Celery worker exited with {self.process.returncode}; see {self.log_path}"
                 )
-            return bool(app.control.ping(timeout=0.5))
+            try:
+                return bool(app.control.ping(timeout=0.5))
+            except (OSError, OperationalError, redis.exceptions.ConnectionError):
+                return False  # a pooled broker connection broken earlier (a Redis restart): the next try gets another
 
         wait_for(pong, timeout=timeout, what="the Celery worker", interval=0.2)
 
