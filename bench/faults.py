@@ -442,7 +442,11 @@ class RestartableRedis(Redis):
     def __init__(self, log_path: Path):
         if not shutil.which("redis-server"):
             raise RuntimeError("the Redis fault run needs the redis-server executable (its own server)")
-        super().__init__(log_path)
+        try:
+            super().__init__(log_path)
+        except BaseException:  # started but never ready: the caller never gets it to stop
+            self.down()
+            raise
 
     def down(self) -> None:
         from bench.common import stop_group
@@ -486,9 +490,16 @@ def start_app(world: World, name: str) -> tuple[Server, Worker]:
     from cacaotours.celery import app
 
     server = Server(world.env, f"faults-{name}", 4, quiet=True)
-    worker = Worker(world.env, f"faults-{name}", pool="prefork", concurrency=2)
-    server.wait_ready()
-    worker.wait_ready(app)
+    worker = None
+    try:
+        worker = Worker(world.env, f"faults-{name}", pool="prefork", concurrency=2)
+        server.wait_ready()
+        worker.wait_ready(app)
+    except BaseException:  # the caller never gets them: stop them here
+        server.stop()
+        if worker is not None:
+            worker.stop()
+        raise
     return server, worker
 
 
@@ -937,8 +948,12 @@ class OwnPostgres:
         self.data = self.dir / "data"
         self.log_path = self.dir / "postgres.log"
         self.port = free_port()
-        self.running = False
-        self._pg(["initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "-N"])
+        try:
+            initdb = ["initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale"]
+            self._pg([*initdb, "-N"])  # -N: no fsync, a throwaway instance
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     def _pg(self, cmd: list[str], timeout: float = 120) -> None:
         full = [*self.as_user, str(self.bin / cmd[0]), *cmd[1:]]
@@ -955,11 +970,9 @@ class OwnPostgres:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
         )
         self._pg(["pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"])
-        self.running = True
 
     def stop(self, mode: str = "fast") -> None:
         self._pg(["pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
-        self.running = False
 
     def cleanup(self) -> None:
         """Stop it (immediate) if it runs, keep its log in bench/results/, remove the directory."""
