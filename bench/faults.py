@@ -503,6 +503,16 @@ def start_app(world: World, name: str) -> tuple[Server, Worker]:
     return server, worker
 
 
+def wind_down(stop: threading.Event, threads: list, *started) -> None:
+    """In a run's ``finally``: stop the client threads, then what the run started (beat, worker, gunicorn)."""
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    for item in started:
+        if item is not None:
+            item.stop()
+
+
 def wait_until(condition, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -619,14 +629,7 @@ def redis_run(section, world: World, down_seconds: int) -> None:
         drained_at = time.time()
         worker_alive = worker.process.poll() is None and worker.process.pid == worker_pid
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-        if beat is not None:
-            beat.stop()
-        for process in (worker, server):
-            if process is not None:
-                process.stop()
+        wind_down(stop, threads, beat, worker, server)
     outcome = bookings_outcome(references, world.stripe_server)
     figures = {
         "down_seconds": round(up_at - down_at, 1),
@@ -835,15 +838,8 @@ def stripe_run(section, world: World, down_seconds: int) -> None:
         drained = wait_until(complete, STRIPE_DRAIN_TIMEOUT)
         drained_at = time.time()
     finally:
-        stop.set()
         stripe.fail_for(0)
-        for thread in threads:
-            thread.join(timeout=30)
-        if beat is not None:
-            beat.stop()
-        for process in (worker, server):
-            if process is not None:
-                process.stop()
+        wind_down(stop, threads, beat, worker, server)
     served = stripe.requests[requests_before:]
     refused = Counter(f"{r.method} {route_of(r.path)}" for r in served if r.injected == "500")
     routing = routing_outcome(references, stripe)
@@ -1052,12 +1048,10 @@ def postgres_run(section, down_seconds: int) -> None:
             thread.join(timeout=30)
         pids_after = set(process_tree(server.process.pid))
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-        if server is not None:
-            server.stop()
-        pg.cleanup()
+        try:
+            wind_down(stop, threads, server)
+        finally:
+            pg.cleanup()
     samples = [s for s in recorder.samples if s.kind == "catalog page"]
     failed = [s for s in samples if s.status != 200]
     first_ok = min((s.end for s in samples if s.status == 200 and s.start >= up_at), default=None)
