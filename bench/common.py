@@ -309,7 +309,7 @@ class Worker:
         self.log_path.unlink(missing_ok=True)
         cmd = [
             sys.executable, "-m", "celery", "-A", "cacaotours", "worker",
-            f"--pool={pool}", "-c", str(concurrency), "-Q", "celery", "-l", "warning",
+            f"--pool={pool}", "-c", str(concurrency), "-Q", "celery,routing", "-l", "warning",
             "--without-gossip", "--without-mingle", "-n", f"bench-{name}@%h",
         ]  # fmt: skip
         with self.log_path.open("ab") as handle:

@@ -5,7 +5,7 @@ database, with a throwaway Redis, the Stripe-shaped loopback server of this proc
 (``tests.stripe_server``; STRIPE_API_BASE points at it, STRIPE_SECRET_KEY=sk_test_bench) and
 ONE Celery worker process (``celery -A cacaotours worker --pool=prefork -c 2``).
 
-**Throughput** (``bookings``, default 1,000): confirmed bookings of three tours whose rules pay
+**Throughput** (``bookings``, default 10,000): confirmed bookings of three tours whose rules pay
 3, 4 and 5 recipients (12 recipients, all on Stripe Connect with active accounts at the fake,
 so every share is a transfer). Bookings, seat holds and payments are bulk-created (each
 payment's charge created at the fake and its id stored, as the charge look-up would); the
@@ -32,12 +32,12 @@ import time
 from bench.common import RESULTS, Redis, Usage, Worker, django_setup, log, percentile, section_main
 from tests.stripe_server import StripeServer
 
-DEFAULT_BOOKINGS = 300  # 10,000 (40,000 shares) takes far longer than the ~10 min budget here: see README
+DEFAULT_BOOKINGS = 10_000  # the size (~40,000 shares); --routing-bookings 1000 for a quick run
 DEFAULT_LIVE_SECONDS = 60
 LIVE_LATENCY = 0.3
 TARGET_CPU_MS_PER_SHARE = 5
 TARGET_LIVE_P95_SECONDS = 60
-THROUGHPUT_TIMEOUT = 300  # seconds to wait for the shares of the throughput phase
+THROUGHPUT_TIMEOUT = 1800  # seconds to wait for the shares of the throughput phase
 RULES = ((1500, 1000, 500), (1200, 800, 500, 300), (1000, 800, 600, 400, 200))  # basis points per tour
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -445,13 +445,13 @@ def report_throughput(section, f: dict) -> None:
         "share_route alone, no Celery (this process): queries / CPU per share",
         f"{inside['queries']} / {inside['cpu_ms']:.1f} ms (wall {inside['wall_ms']:.0f} ms; {inside['shares']} shares)",
     )
-    if f["shares_per_second"]:
+    if f["shares_per_second"] and f["bookings"] < 10_000:
         full = 10_000 * f["shares"] // max(1, f["bookings"])
         minutes = full / f["shares_per_second"] / 60
         section.notes.append(
-            f"throughput: N = {f['bookings']:,} bookings (--routing-bookings 10000 for the full size): at the measured "
-            f"{f['shares_per_second']:.0f} shares/s, 10,000 bookings (~{full:,} shares) would take ~{minutes:.0f} min "
-            "of routing alone, beyond this benchmark's ~10 min budget."
+            f"throughput: N = {f['bookings']:,} bookings, smaller than the issue's 10,000 (the default): at the "
+            f"measured {f['shares_per_second']:.0f} shares/s, 10,000 bookings (~{full:,} shares) take ~{minutes:.0f} "
+            "min of routing."
         )
     section.check(
         "split at confirmation (shares_split_on_capture, this process)",
@@ -487,7 +487,7 @@ def report_live(section, f: dict) -> None:
         f"{f['seconds_until_drained']} s after the first payment."
     )
     busy = f["stripe_requests_per_booking"] * f["latency_s"] / 2  # seconds of waiting per booking, per process
-    if busy > 1:
+    if busy > 1 and (f["p95_s"] or 0) > 10:
         section.notes.append(
             f"live phase: each booking keeps a worker process waiting on Stripe ~{busy * 2:.1f} s, i.e. ~{busy:.1f} s "
             "per booking with 2 processes — more than the 1 s between bookings, so the queue (and the delay) grows "

@@ -95,28 +95,31 @@ def payment_intent_charge(payment_intent_id: str) -> ChargeFacts:
         return ChargeFacts("", 0, "")
     if not stripe_enabled():
         return ChargeFacts(payment_intent_id.replace("pi_", "ch_", 1), 0, "")
-    client = _client()
-    intent = client.v1.payment_intents.retrieve(payment_intent_id)
+    # One call: the charge and its balance transaction come expanded.
+    intent = _client().v1.payment_intents.retrieve(
+        payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+    )
     # stripe-python ≥ 15 objects are not dicts (no .get); latest_charge is an id or, expanded, a Charge.
     charge = getattr(intent, "latest_charge", None) or ""
-    charge_id = charge if isinstance(charge, str) else charge.id
-    if not charge_id:
+    if not charge:
         return ChargeFacts("", 0, "")
-    fee, currency = charge_fee(charge_id)
-    return ChargeFacts(charge_id, fee, currency)
+    if isinstance(charge, str):
+        return ChargeFacts(charge, *charge_fee(charge))
+    return ChargeFacts(charge.id, *_balance_fee(getattr(charge, "balance_transaction", None)))
 
 
 def charge_fee(charge_id: str) -> tuple[int, str]:
-    """Stripe's processing fee of a charge, from its balance transaction: (fee, CURRENCY); (0, "")
-    while the charge has no balance transaction yet."""
-    client = _client()
-    charge_obj = client.v1.charges.retrieve(charge_id)
-    balance_id = getattr(charge_obj, "balance_transaction", None) or ""
-    if not balance_id:
+    """Stripe's processing fee of a charge, from its balance transaction (one call, expanded):
+    (fee, CURRENCY); (0, "") while the charge has no balance transaction yet."""
+    charge = _client().v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
+    return _balance_fee(getattr(charge, "balance_transaction", None))
+
+
+def _balance_fee(balance) -> tuple[int, str]:
+    if not balance:
         return 0, ""
-    if not isinstance(balance_id, str):
-        balance_id = balance_id.id
-    balance = client.v1.balance_transactions.retrieve(balance_id)
+    if isinstance(balance, str):  # not expanded
+        balance = _client().v1.balance_transactions.retrieve(balance)
     return int(getattr(balance, "fee", 0) or 0), str(getattr(balance, "currency", "")).upper()
 
 

@@ -1,11 +1,13 @@
 """Reads for travellers' bookings. Every lookup is scoped to its owner: another user's
 reference is a 404, never a 403 that would confirm it exists."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,7 +18,17 @@ from cacaotours.core.money import Money
 from tours.models import Departure, ItineraryStop
 from tours.selectors import departure_queryset_with_availability
 
-from .models import Booking, BookingStatus, Participant, Payment, PaymentStatus
+from .models import (
+    Booking,
+    BookingNote,
+    BookingStatus,
+    BookingTransition,
+    Participant,
+    Payment,
+    PaymentStatus,
+    PaymentTransition,
+    Refund,
+)
 
 PAID_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
@@ -201,3 +213,144 @@ def manifest_csv_rows(manifests: list[Manifest]):
                     date_format(timezone.localtime(checked_in), "Y-m-d H:i") if checked_in else "",
                     participant.checked_in_by.email if checked_in and participant.checked_in_by else "",
                 )
+
+
+# -- staff: the booking page of the admin ------------------------------------------------------
+
+REFUNDABLE_PAYMENT_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def booking_refundable(*, booking: Booking) -> Money:
+    """What can still be refunded: received − refunded − refunds not executed yet (2 queries)."""
+    payments = list(booking.payments.filter(status__in=REFUNDABLE_PAYMENT_STATUSES))
+    pending = Refund.objects.filter(payment__in=payments, status=Refund.Status.PENDING).aggregate(total=Sum("amount"))[
+        "total"
+    ]
+    left = sum(p.amount_received - p.amount_refunded for p in payments) - (pending or 0)
+    return Money(max(left, 0), booking.currency)
+
+
+@dataclass(frozen=True)
+class MoveOptions:
+    departures: list[Departure]  # annotated with seats_left
+    booked_total: Money
+    current_total: Money | None  # what these travellers would pay at today's tour price; None: no children now
+
+    @property
+    def difference(self) -> Money | None:
+        return None if self.current_total is None else self.current_total - self.booked_total
+
+
+def booking_move_options(*, booking: Booking, now=None, limit: int = 60) -> MoveOptions:
+    """Future departures of the booking's tour it could move to, with seats left, and the price gap (1 query).
+
+    Full, closed or cancelled departures are listed too (the service refuses them with a reason);
+    the booking keeps its price, so the difference is for staff to settle (a partial refund).
+    """
+    now = now or timezone.now()
+    tour = booking.departure.tour
+    departures = list(
+        departure_queryset_with_availability(now)
+        .filter(tour_id=tour.pk, starts_at__gt=now)
+        .exclude(pk=booking.departure_id)
+        .order_by("starts_at")[:limit]
+    )
+    current = None
+    if not booking.children or tour.child is not None:
+        current = tour.adult * booking.adults + (tour.child or Money.zero(tour.currency)) * booking.children
+    return MoveOptions(departures=departures, booked_total=booking.total, current_total=current)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    what: str
+    detail: str
+    actor: str
+
+
+def stored_reason(text: str) -> str:
+    """A reason as staff read it: reasons the system writes are stored in English (``gettext_noop``
+    in services) and translated here; a reason a person typed is not in the catalog and stays as typed."""
+    return _(text) if text else text
+
+
+def _actor(user) -> str:
+    return user.email if user is not None else _("system")
+
+
+def booking_history(
+    *, booking: Booking, refunds: list[Refund] | None = None, notes: list[BookingNote] | None = None
+) -> list[HistoryItem]:
+    """Every recorded change of a booking, oldest first: its state transitions, its payments'
+    transitions, refunds and staff notes (4 queries whatever their number; 2 when the caller
+    already has ``refunds`` and ``notes``)."""
+    refunds = booking_refunds(booking=booking) if refunds is None else refunds
+    notes = booking_notes(booking=booking) if notes is None else notes
+    statuses = dict(BookingStatus.choices)
+    payment_statuses = dict(PaymentStatus.choices)
+    items = _transition_items(
+        BookingTransition.objects.filter(booking=booking), _("Booking: %(from)s → %(to)s"), statuses
+    )
+    items += _transition_items(
+        PaymentTransition.objects.filter(payment__booking=booking),
+        _("Payment #%(n)s: %(from)s → %(to)s"),
+        payment_statuses,
+    )
+    items += [
+        HistoryItem(
+            r.created_at,
+            _("Refund of %(amount)s (%(status)s)")
+            % {"amount": Money(r.amount, r.payment.currency), "status": r.get_status_display()},
+            stored_reason(r.reason),
+            _actor(r.created_by),
+        )
+        for r in refunds
+    ]
+    items += [HistoryItem(n.created_at, n.get_kind_display(), n.text, _actor(n.author)) for n in notes]
+    return sorted(items, key=lambda item: item.at)
+
+
+def _transition_items(transitions, label: str, statuses: dict) -> list[HistoryItem]:
+    """History items of booking or payment transitions (1 query); ``label`` has %(from)s, %(to)s, maybe %(n)s."""
+    return [
+        HistoryItem(
+            t.created_at,
+            label
+            % {
+                "n": getattr(t, "payment_id", ""),
+                "from": statuses.get(t.from_status, "—"),
+                "to": statuses[t.to_status],
+            },
+            stored_reason(t.reason),
+            _actor(t.actor),
+        )
+        for t in transitions.select_related("actor")
+    ]
+
+
+def booking_refunds(*, booking: Booking) -> list[Refund]:
+    return list(
+        Refund.objects.filter(payment__booking=booking).select_related("payment", "created_by").order_by("created_at")
+    )
+
+
+def booking_notes(*, booking: Booking) -> list[BookingNote]:
+    return list(BookingNote.objects.filter(booking=booking).select_related("author").order_by("created_at", "id"))
+
+
+# -- staff: lists (the admin's filters and the operations dashboard use the same conditions) ------
+
+HOLD_EXPIRING_MINUTES = 5
+
+
+def holds_active_q(now=None) -> Q:
+    """Bookings holding seats, not paid yet, whose hold has not expired."""
+    now = now or timezone.now()
+    return Q(status__in=(BookingStatus.HELD, BookingStatus.AWAITING_PAYMENT), expires_at__gt=now)
+
+
+def holds_expiring_q(now=None) -> Q:
+    """Active holds that expire within ``HOLD_EXPIRING_MINUTES``."""
+    now = now or timezone.now()
+    return holds_active_q(now) & Q(expires_at__lte=now + timedelta(minutes=HOLD_EXPIRING_MINUTES))

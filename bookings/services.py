@@ -23,8 +23,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from cacaotours.core.money import Money
 from tours.models import Departure
@@ -37,7 +39,7 @@ from tours.services import (
 )
 
 from . import gateway
-from .models import Booking, BookingStatus, Participant, Payment, PaymentStatus, Refund, StripeEvent
+from .models import Booking, BookingNote, BookingStatus, Participant, Payment, PaymentStatus, Refund, StripeEvent
 from .states import booking_move, payment_move
 
 logger = logging.getLogger(__name__)
@@ -142,7 +144,9 @@ def booking_hold_seats(*, departure_id: int, adults: int, children: int, user, l
                     contact_email=user.email,
                     contact_phone=user.phone,
                 )
-                booking.transitions.create(from_status="", to_status=B.HELD, actor=user, reason="seats held")
+                booking.transitions.create(
+                    from_status="", to_status=B.HELD, actor=user, reason=gettext_noop("seats held")
+                )
                 return booking
         except IntegrityError:
             # A reference collision (1 in ~10^8); try again with a new reference.
@@ -269,7 +273,7 @@ def booking_checkout_start(*, booking: Booking, base_url: str, now=None) -> str:
                 amount=booking.total_amount,
                 currency=booking.currency,
             )
-            payment.transitions.create(from_status="", to_status=P.CREATED, reason="checkout started")
+            payment.transitions.create(from_status="", to_status=P.CREATED, reason=gettext_noop("checkout started"))
     params = _checkout_params(booking=booking, payment=payment, base_url=base_url)
     session = gateway.checkout_session_create(
         payment_id=payment.pk, params=params, idempotency_key=f"checkout-session-{payment.pk}"
@@ -279,7 +283,9 @@ def booking_checkout_start(*, booking: Booking, base_url: str, now=None) -> str:
         Payment.objects.filter(pk=payment.pk).update(checkout_session_id=session.id, checkout_url=session.url)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status == B.HELD:
-            booking_move(booking=booking, to=B.AWAITING_PAYMENT, reason="sent to checkout", actor=booking.user)
+            booking_move(
+                booking=booking, to=B.AWAITING_PAYMENT, reason=gettext_noop("sent to checkout"), actor=booking.user
+            )
     return session.url
 
 
@@ -326,7 +332,7 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
             payment_move(
                 payment=payment,
                 to=P.SUCCEEDED,
-                reason="checkout session paid",
+                reason=gettext_noop("checkout session paid"),
                 extra_fields=("amount_received", "checkout_session_id", "payment_intent_id"),
             )
         elif payment.status != P.SUCCEEDED:
@@ -348,13 +354,15 @@ def payment_confirm(*, session: dict, now=None) -> Booking | None:
             seat_hold_make_permanent(hold=booking.hold, now=now)
         except SeatsUnavailable:
             if booking.status != B.EXPIRED:
-                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired before payment", now=now)
-            booking_move(booking=booking, to=B.REFUNDED, reason="paid after the seats were gone: refunded", now=now)
+                booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("hold expired before payment"), now=now)
+            booking_move(
+                booking=booking, to=B.REFUNDED, reason=gettext_noop("paid after the seats were gone: refunded"), now=now
+            )
             refund_after_commit = _refund_record(
-                payment=payment, amount=payment.amount_received, reason="seats no longer available"
+                payment=payment, amount=payment.amount_received, reason=gettext_noop("seats no longer available")
             )
         else:
-            booking_move(booking=booking, to=B.CONFIRMED, reason="payment received", now=now)
+            booking_move(booking=booking, to=B.CONFIRMED, reason=gettext_noop("payment received"), now=now)
             _hooks_run("BOOKING_PAYMENT_CAPTURED_HOOKS", booking=booking, payment=payment)
             from .tasks import booking_confirmation_send
 
@@ -405,7 +413,7 @@ def payment_pending(*, session: dict) -> None:
     with transaction.atomic():
         payment = _find_payment(session)
         if payment is not None and payment.status == P.CREATED:
-            payment_move(payment=payment, to=P.PENDING, reason="asynchronous payment started")
+            payment_move(payment=payment, to=P.PENDING, reason=gettext_noop("asynchronous payment started"))
 
 
 def checkout_session_expire(*, session: dict, now=None) -> Booking | None:
@@ -415,10 +423,10 @@ def checkout_session_expire(*, session: dict, now=None) -> Booking | None:
         if payment is None:
             return None
         if payment.status in (P.CREATED, P.PENDING):
-            payment_move(payment=payment, to=P.FAILED, reason="checkout session expired")
+            payment_move(payment=payment, to=P.FAILED, reason=gettext_noop("checkout session expired"))
         booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
         if booking.status in (B.HELD, B.AWAITING_PAYMENT):
-            booking_move(booking=booking, to=B.EXPIRED, reason="checkout session expired", now=now)
+            booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("checkout session expired"), now=now)
             seat_hold_release(hold=booking.hold, now=now)
         return booking
 
@@ -436,7 +444,7 @@ def booking_expire_holds(*, now=None) -> int:
         with transaction.atomic():
             booking = Booking.objects.select_for_update().get(pk=booking_id)
             if booking.status in (B.HELD, B.AWAITING_PAYMENT) and booking.expires_at <= now:
-                booking_move(booking=booking, to=B.EXPIRED, reason="hold expired", now=now)
+                booking_move(booking=booking, to=B.EXPIRED, reason=gettext_noop("hold expired"), now=now)
                 seat_hold_release(hold=booking.hold, now=now)
                 expired += 1
     return expired
@@ -485,7 +493,9 @@ def booking_refund_quote(*, booking: Booking, now=None) -> RefundQuote:
 
 def _refund_record(*, payment: Payment, amount: int, reason: str, actor=None) -> Refund:
     """Write the refund intention (inside the caller's transaction); the Stripe call comes after commit."""
-    remaining = payment.amount_received - payment.amount_refunded
+    # Refunds recorded but not yet executed at Stripe count too: two quick refunds never exceed the payment.
+    pending = sum(r.amount for r in payment.refunds.filter(status=Refund.Status.PENDING))
+    remaining = payment.amount_received - payment.amount_refunded - pending
     if amount <= 0:
         raise BookingError(_("A refund must be more than zero."))
     if amount > remaining:
@@ -661,6 +671,176 @@ def participant_check_in(
     return participant, True
 
 
+# -- staff operations (the booking admin calls these; each is one transaction) ---------------
+
+CONTACT_FIELDS = (
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "language",
+)
+
+
+def _departure_label(departure: Departure) -> str:
+    return date_format(timezone.localtime(departure.starts_at), "D j M Y, H:i")
+
+
+def _confirmation_send_after_commit(booking_id: int) -> None:
+    """Send the confirmation (again) after commit: clear the "sent" mark the task claims."""
+    from .tasks import booking_confirmation_send
+
+    Booking.objects.filter(pk=booking_id).update(confirmation_sent_at=None)
+    transaction.on_commit(lambda: booking_confirmation_send.delay(booking_id), robust=True)
+
+
+def booking_departure_move(
+    *, booking_id: int, departure_id: int, actor, notify: bool = True, now=None
+) -> tuple[Booking, BookingNote]:
+    """Move a confirmed booking to another departure of the same tour; its price does not change.
+
+    One transaction, lock order booking → departure: the new seats are taken through the seat-hold
+    service under the new departure's row lock (so a full departure is refused exactly as for a
+    traveller), then the old hold is released. ``notify`` e-mails the updated confirmation after commit.
+    Raises BookingError with a message for staff; nothing is changed then.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update(of=("self",)).select_related("departure", "hold").get(pk=booking_id)
+        old = booking.departure
+        target = Departure.objects.filter(pk=departure_id).first()
+        if booking.status != B.CONFIRMED:
+            raise BookingError(_("Only a confirmed booking can be moved."))
+        if target is None:
+            raise BookingError(_("This departure does not exist."))
+        if target.pk == old.pk:
+            raise BookingError(_("The booking is already on this departure."))
+        if target.tour_id != old.tour_id:
+            raise BookingError(_("A booking can only move to another departure of the same tour."))
+        if old.starts_at <= now:
+            raise BookingError(_("This booking's departure has already started; it cannot be moved."))
+        if target.starts_at <= now:
+            raise BookingError(
+                _("The departure of %(date)s has already started: choose a future departure.")
+                % {"date": _departure_label(target)}
+            )
+        if target.status != Departure.Status.OPEN:
+            raise BookingError(
+                _("The departure of %(date)s is not open (%(status)s).")
+                % {"date": _departure_label(target), "status": target.get_status_display()}
+            )
+        try:
+            hold = departure_seats_hold(departure_id=target.pk, units=booking.units, expires_at=None, now=now)
+        except SeatsUnavailable as exc:
+            raise BookingError(
+                ngettext(
+                    "The departure of %(date)s is full: %(left)s seat left, this booking needs %(units)s.",
+                    "The departure of %(date)s is full: %(left)s seats left, this booking needs %(units)s.",
+                    exc.seats_left,
+                )
+                % {"date": _departure_label(target), "left": exc.seats_left, "units": booking.units}
+            ) from exc
+        seat_hold_release(hold=booking.hold, now=now)
+        booking.departure = hold.departure
+        booking.hold = hold
+        booking.reminder_sent_at = None  # the reminder is due again, for the new date
+        booking.save(update_fields=["departure", "hold", "reminder_sent_at", "updated_at"])
+        note = BookingNote.objects.create(
+            booking=booking,
+            kind=BookingNote.Kind.MOVED,
+            author=actor,
+            text=_("Moved from the departure of %(old)s to the departure of %(new)s.")
+            % {"old": _departure_label(old), "new": _departure_label(target)},
+        )
+        if notify:
+            _confirmation_send_after_commit(booking.pk)
+    return booking, note
+
+
+def booking_refund_partial(*, booking_id: int, amount: Money, reason: str, actor) -> Refund:
+    """Refund part of a booking's payment (staff), through the cancellation's refund path.
+
+    The refund row is written here, Stripe is called after commit (``refund_execute``), and the
+    revenue shares are reversed in proportion when Stripe confirms (BOOKING_PAYMENT_REFUNDED_HOOKS).
+    The booking's status does not change. Refused: nothing or less, more than what remains of the
+    payment (refunds still pending count), another currency, no reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingError(_("Give the reason for the refund."))
+    with transaction.atomic():
+        # Lock order everywhere: payment, then booking.
+        payments = list(Payment.objects.select_for_update().filter(booking_id=booking_id).order_by("pk"))
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if amount.currency != booking.currency:
+            raise BookingError(_("The refund must be in the booking's currency (%(c)s).") % {"c": booking.currency})
+        payment = next((p for p in payments if p.status in (P.SUCCEEDED, P.PARTIALLY_REFUNDED)), None)
+        if payment is None:
+            raise BookingError(_("This booking has no payment left to refund."))
+        refund = _refund_record(payment=payment, amount=amount.amount, reason=reason, actor=actor)
+        from .tasks import refund_execute
+
+        refund_id = refund.pk
+        transaction.on_commit(lambda: refund_execute.delay(refund_id), robust=True)
+    return refund
+
+
+def booking_confirmation_resend(*, booking_id: int) -> Booking:
+    """E-mail the confirmation of a confirmed booking again (after commit, once per call)."""
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if booking.status != B.CONFIRMED:
+            raise BookingError(_("Only a confirmed booking has a confirmation to send."))
+        _confirmation_send_after_commit(booking.pk)
+    return booking
+
+
+def booking_note_add(*, booking_id: int, author, text: str) -> BookingNote:
+    text = (text or "").strip()
+    if not text:
+        raise BookingError(_("Write the note first."))
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        return BookingNote.objects.create(booking=booking, kind=BookingNote.Kind.NOTE, author=author, text=text)
+
+
+def booking_flag_resolve(*, booking_id: int, actor, note: str) -> BookingNote:
+    """Clear a booking's flag (amount mismatch, dispute, failed refund) with staff's note of what was done."""
+    note = (note or "").strip()
+    if not note:
+        raise BookingError(_("Say how the flag was resolved."))
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if not booking.flagged:
+            raise BookingError(_("This booking is not flagged."))
+        record = BookingNote.objects.create(
+            booking=booking,
+            kind=BookingNote.Kind.FLAG_RESOLVED,
+            author=actor,
+            text=_("Flag “%(reason)s” resolved: %(note)s") % {"reason": booking.flag_reason, "note": note},
+        )
+        booking.flagged = False
+        booking.flag_reason = ""
+        booking.save(update_fields=["flagged", "flag_reason", "updated_at"])
+    return record
+
+
+def booking_contact_update(*, booking_id: int, changes: dict) -> Booking:
+    """Correct the contact details of a booking (staff). Only ``CONTACT_FIELDS`` can change."""
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise BookingError(f"not contact fields: {sorted(unknown)}")
+    if not changes:
+        return Booking.objects.get(pk=booking_id)
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        for field, value in changes.items():
+            setattr(booking, field, value)
+        booking.save(update_fields=[*changes, "updated_at"])
+    return booking
+
+
 def refund_execute(*, refund_id: int) -> Refund:
     """Send a recorded refund to Stripe (idempotent) and book its effect on the payment."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
@@ -765,7 +945,7 @@ def stripe_event_handle(*, event_pk: int) -> str:
             else:
                 payment_pending(session=obj)
         elif kind == "checkout.session.async_payment_failed":
-            payment_fail(session=obj, reason="asynchronous payment failed")
+            payment_fail(session=obj, reason=gettext_noop("asynchronous payment failed"))
         elif kind == "checkout.session.expired":
             checkout_session_expire(session=obj)
         elif kind == "charge.refunded":

@@ -10,7 +10,6 @@ here with the booking's split and ledger entries.
 import stripe
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Max, Prefetch, Q, Sum
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -27,6 +26,7 @@ from kombu.exceptions import OperationalError
 from modeltranslation.admin import TranslationAdmin
 
 from bookings.admin import BookingAdmin, ReadOnlyAdmin, ReadOnlyInline
+from cacaotours.core.admin import LabelledInlineMixin
 from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import CURRENCY_CHOICES, Money
 
@@ -48,6 +48,7 @@ from .models import (
     Transfer,
     TransferReversal,
 )
+from .operations_selectors import STUCK_MINUTES, TRANSFER_QUEUE_KINDS, transfer_queue_q
 from .services import LedgerError, payout_line_reference, share_attention_resolve
 
 PAYOUT_FIELDSET = (
@@ -104,7 +105,7 @@ class CertificationAdmin(CatalogVersionAdminMixin, TranslationAdmin):
     search_fields = ("name", "code")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledInlineMixin, admin.TabularInline):
     model = Membership
     fk_name = "cooperative"
     extra = 0
@@ -257,6 +258,26 @@ class BankPayoutFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TransferQueueFilter(admin.SimpleListFilter):
+    """The Stripe transfer queue: shares whose transfer failed, waits for onboarding or is stuck."""
+
+    title = _("Stripe transfer queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("all", _("Everything in the queue")),
+            ("failed", _("Transfer refused by Stripe")),
+            ("onboarding", _("Owed to a Stripe Connect recipient")),
+            ("stuck", _("Not routed after %(n)s minutes") % {"n": STUCK_MINUTES}),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("all", *TRANSFER_QUEUE_KINDS):
+            return queryset.filter(transfer_queue_q(self.value()))
+        return queryset
+
+
 class ResolvedFilter(admin.SimpleListFilter):
     title = _("resolved")
     parameter_name = "resolved"
@@ -273,14 +294,16 @@ class ResolvedFilter(admin.SimpleListFilter):
 
 
 class LedgerOperatorMixin:
-    """Operations (routing, payouts, reconciliation) need the change permission of the model.
+    """Operations (payouts, reconciliation) need the admin's ``operate_permission``, one of the custom
+    permissions of the ledger models (see cacaotours/core/roles.py for who has them).
 
     The pages themselves are read-only: nobody types money into the ledger.
     """
 
+    operate_permission = ""
+
     def has_operate_permission(self, request) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+        return bool(self.operate_permission) and request.user.has_perm(self.operate_permission)
 
     def _require_operate(self, request) -> None:
         if not self.has_operate_permission(request):
@@ -399,7 +422,15 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
         "attention",
         "routed_to",
     )
-    list_filter = ("status", "rail", "needs_attention", "currency", RecipientKindFilter, BankPayoutFilter)
+    list_filter = (
+        TransferQueueFilter,
+        "status",
+        "rail",
+        "needs_attention",
+        "currency",
+        RecipientKindFilter,
+        BankPayoutFilter,
+    )
     search_fields = ("booking__reference", *_recipient_search(), "transfer__stripe_transfer_id")
     search_help_text = _("Booking reference, recipient name or Stripe transfer id.")
     list_select_related = SHARE_RELATED
@@ -448,11 +479,17 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*SHARE_RELATED, "payment")
 
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("cooperatives.retry_transfer")
+
+    def has_resolve_permission(self, request) -> bool:
+        return request.user.has_perm("cooperatives.resolve_attention")
+
     @admin.display(description=_("booking"), ordering="booking__reference")
     def booking_display(self, share):
         return _booking_link(share.booking_id, share.booking.reference)
 
-    @admin.action(description=_("Retry routing of the selected shares"), permissions=("operate",))
+    @admin.action(description=_("Retry routing of the selected shares"), permissions=("retry",))
     def retry_routing(self, request, queryset):
         """Queue routing again: waiting shares, and owed shares (not yet batched) whose recipient
         can now receive Stripe transfers (after onboarding or a refused transfer)."""
@@ -482,6 +519,11 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
                 break
             else:
                 queued += 1
+                self.log_change(
+                    request,
+                    share,
+                    _("Routing retried (the share was: %(status)s).") % {"status": share.get_status_display()},
+                )
         if queued:
             messages.success(
                 request,
@@ -500,9 +542,14 @@ class ShareAdmin(LedgerOperatorMixin, ShareDisplayMixin, ReadOnlyAdmin):
                 % {"n": skipped},
             )
 
-    @admin.action(description=_("Mark attention resolved"), permissions=("operate",))
+    @admin.action(description=_("Mark attention resolved"), permissions=("resolve",))
     def resolve_attention(self, request, queryset):
-        resolved = share_attention_resolve(share_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
+        flagged = list(queryset.filter(needs_attention=True))
+        resolved = share_attention_resolve(share_ids=[share.pk for share in flagged], actor=request.user)
+        for share in flagged:
+            self.log_change(
+                request, share, _("Attention resolved (%(reason)s).") % {"reason": share.attention_reason or "—"}
+            )
         messages.success(
             request,
             ngettext("%(n)s share no longer needs attention.", "%(n)s shares no longer need attention.", resolved)
@@ -815,8 +862,30 @@ class PayoutLineInline(ReadOnlyInline):
         return format_html('<a class="button" href="{}">{}</a>', url, str(_("Mark paid")).replace(" ", NBSP))
 
 
+class PayoutLinesPaidForm(forms.Form):
+    """One bank reference per unpaid line of a batch; lines left blank stay unpaid."""
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[f"line_{line.pk}"] = forms.CharField(
+                label=_("Bank reference of line #%(n)s") % {"n": line.pk},
+                max_length=120,
+                required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "size": 30}),
+            )
+
+    def rows(self):
+        return [(line, self[f"line_{line.pk}"]) for line in self.lines]
+
+    def references(self) -> dict[int, str]:
+        return {line.pk: self.cleaned_data.get(f"line_{line.pk}", "") for line in self.lines}
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
+    operate_permission = "cooperatives.manage_payouts"
     list_display = (
         "batch_label",
         "currency",
@@ -857,6 +926,9 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
                 "<int:batch_id>/lines/<int:line_id>/mark-paid/",
                 view(self.mark_paid_view),
                 name="cooperatives_payoutbatch_mark_paid",
+            ),
+            path(
+                "<int:batch_id>/mark-paid/", view(self.mark_lines_paid_view), name="cooperatives_payoutbatch_mark_lines"
             ),
             *super().get_urls(),
         ]
@@ -970,19 +1042,71 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
         )
         return TemplateResponse(request, "admin/cooperatives/payoutbatch/mark_paid.html", context)
 
+    def mark_lines_paid_view(self, request, batch_id):
+        """Mark several lines paid at once, from the bank's statement: all the references given, or none."""
+        self._require_operate(request)
+        batch = get_object_or_404(PayoutBatch, pk=batch_id)
+        lines = list(
+            batch.lines.filter(paid_at__isnull=True).select_related("batch", *RECIPIENT_RELATED).order_by("id")
+        )
+        form = PayoutLinesPaidForm(request.POST if request.method == "POST" else None, lines=lines)
+        if request.method == "POST" and form.is_valid():
+            try:
+                paid = services.payout_batch_mark_paid(
+                    batch_id=batch.pk, references=form.references(), actor=request.user
+                )
+            except LedgerError as exc:
+                messages.error(request, str(exc))
+            else:
+                for line in paid:
+                    self.log_change(
+                        request,
+                        batch,
+                        _("Line #%(line)s marked paid (bank reference %(ref)s).")
+                        % {"line": line.pk, "ref": line.bank_reference},
+                    )
+                messages.success(
+                    request,
+                    ngettext("%(n)s line marked paid.", "%(n)s lines marked paid.", len(paid)) % {"n": len(paid)},
+                )
+                return redirect("admin:cooperatives_payoutbatch_change", batch.pk)
+        context = self._context(
+            request,
+            title=_("Mark lines paid"),
+            form=form,
+            batch=batch,
+            rows=[
+                {
+                    "line": line,
+                    "field": field,
+                    "recipient": line.recipient,
+                    "amount": _money(line.amount, line.currency),
+                    "cci": mask_cci(line.bank_cci),
+                    "transfer_reference": payout_line_reference(line),
+                }
+                for line, field in form.rows()
+            ],
+        )
+        return TemplateResponse(request, "admin/cooperatives/payoutbatch/mark_lines_paid.html", context)
+
 
 # -- reconciliation --------------------------------------------------------------------------
 
 
 class ReconciliationIssueInline(ReadOnlyInline):
     model = ReconciliationIssue
-    fields = ("kind", "booking_display", "detail", "resolved_at", "resolution")
+    fields = ("kind", "booking_display", "detail", "resolution_display")
     readonly_fields = fields
     verbose_name = _("issue")
     verbose_name_plural = _("issues")
+    show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("booking")
+        return super().get_queryset(request).select_related("booking", "resolved_by")
+
+    @admin.display(description=_("resolution"))
+    def resolution_display(self, issue):
+        return issue_resolution(issue)
 
     @admin.display(description=_("booking"))
     def booking_display(self, issue):
@@ -991,6 +1115,7 @@ class ReconciliationIssueInline(ReadOnlyInline):
 
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
+    operate_permission = "cooperatives.run_reconciliation"
     list_display = ("run_label", "started_at", "finished_at", "bookings_checked", "issue_count", "open_count")
     list_filter = ("started_at",)
     date_hierarchy = "started_at"
@@ -1035,6 +1160,12 @@ class ReconciliationRunAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
             except stripe.StripeError as exc:
                 messages.error(request, _("Stripe could not be reached: %(error)s") % {"error": exc})
             else:
+                self.log_addition(
+                    request,
+                    run,
+                    _("Reconciliation run: %(bookings)s bookings checked, %(issues)s issues.")
+                    % {"bookings": run.bookings_checked, "issues": run.issue_count},
+                )
                 level = messages.WARNING if run.issue_count else messages.SUCCESS
                 messages.add_message(
                     request,
@@ -1049,14 +1180,69 @@ class ReconciliationRunAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
         return TemplateResponse(request, "admin/cooperatives/reconciliationrun/run.html", context)
 
 
+def issue_resolution(issue) -> str:
+    """ "Open", or who resolved the issue, when, and how (needs select_related("resolved_by"))."""
+    if issue.resolved_at is None:
+        return _("Open")
+    return format_html(
+        "{} · {} · {}",
+        date_format(timezone.localtime(issue.resolved_at), "DATETIME_FORMAT"),
+        issue.resolved_by.email if issue.resolved_by else DASH,
+        issue.resolution,
+    )
+
+
+class IssueResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("How was it resolved?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("What you found and did: the correction entry, the Stripe transfer, the bank's answer."),
+    )
+
+
 @admin.register(ReconciliationIssue)
-class ReconciliationIssueAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "booking_display", "detail", "run", "is_resolved", "resolved_at")
+class ReconciliationIssueAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
+    operate_permission = "cooperatives.resolve_reconciliationissue"
+    list_display = ("kind", "booking_display", "detail", "run", "is_resolved", "resolved_at", "resolved_by")
     list_filter = ("kind", ResolvedFilter, "run")
     search_fields = ("detail", "booking__reference", "resolution")
-    list_select_related = ("booking", "run")
-    fields = ("kind", "run", "booking_display", "detail", "resolved_at", "resolution")
+    list_select_related = ("booking", "run", "resolved_by")
+    fields = ("kind", "run", "booking_display", "detail", "resolved_at", "resolved_by", "resolution")
     readonly_fields = fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:issue_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="cooperatives_reconciliationissue_resolve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_operate": self.has_operate_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def resolve_view(self, request, issue_id):
+        self._require_operate(request)
+        issue = get_object_or_404(ReconciliationIssue.objects.select_related("booking", "run"), pk=issue_id)
+        form = IssueResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                issue = services.reconciliation_issue_resolve(
+                    issue_id=issue.pk, actor=request.user, note=form.cleaned_data["note"]
+                )
+            except LedgerError as exc:
+                messages.error(request, str(exc))
+            else:
+                message = _("Resolved: %(note)s") % {"note": issue.resolution}
+                self.log_change(request, issue, message)
+                messages.success(request, message)
+                return redirect("admin:cooperatives_reconciliationrun_change", issue.run_id)
+        context = self._context(request, title=_("Resolve a reconciliation issue"), form=form, issue=issue)
+        return TemplateResponse(request, "admin/cooperatives/reconciliationissue/resolve.html", context)
 
     @admin.display(description=_("booking"), ordering="booking__reference")
     def booking_display(self, issue):
@@ -1129,7 +1315,12 @@ def split_payment_again(modeladmin, request, queryset):
         except LedgerError as exc:
             messages.error(request, _("%(booking)s: %(error)s") % {"booking": booking.reference, "error": exc})
             continue
-        modeladmin.log_change(request, booking, f"Payment split again: {len(shares)} shares")
+        modeladmin.log_change(
+            request,
+            booking,
+            ngettext("Payment split again: %(n)s share", "Payment split again: %(n)s shares", len(shares))
+            % {"n": len(shares)},
+        )
         messages.success(
             request,
             ngettext(
@@ -1142,7 +1333,7 @@ def split_payment_again(modeladmin, request, queryset):
 
 
 def _has_split_permission(self, request) -> bool:
-    return request.user.has_perm("cooperatives.change_share")
+    return request.user.has_perm("cooperatives.split_payment")
 
 
 def _extend_booking_admin() -> None:

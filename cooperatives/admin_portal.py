@@ -125,6 +125,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{invitation.email}: {exc}", messages.WARNING)
             else:
                 sent += 1
+                self.log_change(request, invitation, _("Invitation sent again with a fresh link."))
         if sent:
             self.message_user(
                 request,
@@ -142,6 +143,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{invitation.email}: {exc}", messages.WARNING)
             else:
                 revoked += 1
+                self.log_change(request, invitation, _("Invitation revoked."))
         if revoked:
             self.message_user(
                 request,
@@ -221,6 +223,15 @@ class PayoutChangeRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{pending}: {exc}", messages.WARNING)
             else:
                 done += 1
+                if approve:
+                    self.log_change(request, pending, _("Approved and applied."))
+                    self.log_change(
+                        request,
+                        pending.cooperative or pending.fund,
+                        _("Payout details changed: change request #%(n)s approved.") % {"n": pending.pk},
+                    )
+                else:
+                    self.log_change(request, pending, _("Rejected."))
         if done:
             text = (
                 ngettext("%(n)d request approved and applied.", "%(n)d requests approved and applied.", done)

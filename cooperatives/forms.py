@@ -59,7 +59,9 @@ class StatementMonthForm(forms.Form):
         label=_("Month"),
         regex=r"^\d{4}-(0[1-9]|1[0-2])$",
         error_messages={"invalid": _("Choose a month (year and month).")},
-        widget=forms.TextInput(attrs={"type": "month", "pattern": r"\d{4}-\d{2}", "placeholder": "2026-03"}),
+        # Browsers without a month picker show a text box: js/portal.js then adds a pattern and a
+        # placeholder (HTML allows neither on type="month").
+        widget=forms.TextInput(attrs={"type": "month", "data-month-fallback": "2026-03"}),
     )
 
 

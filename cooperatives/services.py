@@ -1043,35 +1043,63 @@ def payout_batch_mark_exported(*, batch: PayoutBatch, actor=None) -> PayoutBatch
 
 def payout_line_mark_paid(*, line_id: int, bank_reference: str, actor=None) -> PayoutLine:
     """Record the bank's reference for a paid line; the ledger records the payout."""
+    with transaction.atomic():
+        return _payout_line_pay(line_id=line_id, bank_reference=bank_reference, actor=actor)
+
+
+def payout_batch_mark_paid(*, batch_id: int, references: dict[int, str], actor=None) -> list[PayoutLine]:
+    """Mark several lines of one batch paid, each with its bank reference: all of them or none.
+
+    ``references`` maps line ids to references; blank references are skipped (lines not paid yet).
+    Refused (LedgerError, nothing written) when no reference is given, a line is not of this batch,
+    or a line is already paid.
+    """
+    given = {line_id: ref.strip() for line_id, ref in references.items() if (ref or "").strip()}
+    if not given:
+        raise LedgerError(_("Enter the bank's reference of at least one line."))
+    with transaction.atomic():
+        batch_lines = set(PayoutLine.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+        stray = sorted(set(given) - batch_lines)
+        if stray:
+            raise LedgerError(_("Line #%(line)s is not in this batch.") % {"line": stray[0]})
+        return [
+            _payout_line_pay(line_id=line_id, bank_reference=ref, actor=actor) for line_id, ref in sorted(given.items())
+        ]
+
+
+def _payout_line_pay(*, line_id: int, bank_reference: str, actor) -> PayoutLine:
+    """Mark one line paid (inside the caller's transaction)."""
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
         raise LedgerError(_("Enter the bank's reference for this transfer."))
-    with transaction.atomic():
-        line = (
-            PayoutLine.objects.select_for_update(of=("self",))
-            .select_related("batch", "cooperative", "fund", "farm")
-            .get(pk=line_id)
+    line = (
+        PayoutLine.objects.select_for_update(of=("self",))
+        .select_related("batch", "cooperative", "fund", "farm")
+        .get(pk=line_id)
+    )
+    if line.paid_at is not None:
+        raise LedgerError(
+            _("Line #%(line)s is already marked paid (reference %(ref)s).")
+            % {"line": line.pk, "ref": line.bank_reference}
         )
-        if line.paid_at is not None:
-            raise LedgerError(_("This line is already marked paid (reference %(ref)s).") % {"ref": line.bank_reference})
-        line.paid_at = timezone.now()
-        line.bank_reference = bank_reference[:120]
-        line.save(update_fields=["paid_at", "bank_reference"])
-        journal_post(
-            kind=E.BANK_PAYOUT,
-            memo=f"bank payout {bank_reference} to {line.recipient}",
-            idempotency_key=f"bank_payout:{line.pk}",
-            legs=[
-                Leg(ledger_account(kind=K.PAYABLE, currency=line.currency, recipient=line.recipient), line.amount),
-                Leg(ledger_account(kind=K.BANK, currency=line.currency), -line.amount),
-            ],
-        )
-        for share in Share.objects.select_for_update().filter(payout_line=line, status=S.OWED):
-            _share_move(share, S.PAID, f"bank transfer {bank_reference}", actor=actor)
-        batch = line.batch
-        if not batch.lines.filter(paid_at__isnull=True).exists():
-            PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.PAID, updated_at=timezone.now())
-        return line
+    line.paid_at = timezone.now()
+    line.bank_reference = bank_reference[:120]
+    line.save(update_fields=["paid_at", "bank_reference"])
+    journal_post(
+        kind=E.BANK_PAYOUT,
+        memo=f"bank payout {bank_reference} to {line.recipient}",
+        idempotency_key=f"bank_payout:{line.pk}",
+        legs=[
+            Leg(ledger_account(kind=K.PAYABLE, currency=line.currency, recipient=line.recipient), line.amount),
+            Leg(ledger_account(kind=K.BANK, currency=line.currency), -line.amount),
+        ],
+    )
+    for share in Share.objects.select_for_update().filter(payout_line=line, status=S.OWED):
+        _share_move(share, S.PAID, f"bank transfer {bank_reference}", actor=actor)
+    batch = line.batch
+    if not batch.lines.filter(paid_at__isnull=True).exists():
+        PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.PAID, updated_at=timezone.now())
+    return line
 
 
 # -- Stripe Connect onboarding -----------------------------------------------------------------
@@ -1163,8 +1191,12 @@ def reconcile(*, since=None) -> ReconciliationRun:
     run = ReconciliationRun.objects.create()
     issues = []
     kinds = ReconciliationIssue.Kind
+
+    def report(kind, booking, detail: str) -> None:
+        issues.append(ReconciliationIssue(run=run, kind=kind, booking=booking, detail=detail))
+
     for entry_id in ledger_unbalanced_entries():
-        issues.append(ReconciliationIssue(run=run, kind=kinds.UNBALANCED_ENTRY, detail=f"journal entry #{entry_id}"))
+        report(kinds.UNBALANCED_ENTRY, None, f"journal entry #{entry_id}")
     bookings = Booking.objects.filter(shares__isnull=False)
     revenue_legs = JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
     if since is not None:
@@ -1196,13 +1228,10 @@ def reconcile(*, since=None) -> ReconciliationRun:
         revenue = -(revenue_by_booking.get(booking.pk) or 0)
         shares_net = sum(share.remaining for share in shares)
         if shares_net + revenue != captured:
-            issues.append(
-                ReconciliationIssue(
-                    run=run,
-                    kind=kinds.BOOKING_EQUATION,
-                    booking=booking,
-                    detail=f"shares {shares_net} + revenue {revenue} != captured − refunded {captured}",
-                )
+            report(
+                kinds.BOOKING_EQUATION,
+                booking,
+                f"shares {shares_net} + revenue {revenue} != captured − refunded {captured}",
             )
         if not gateway.stripe_enabled():
             continue
@@ -1212,13 +1241,10 @@ def reconcile(*, since=None) -> ReconciliationRun:
                 fee, _fee_currency = gateway.charge_fee(payment.charge_id)
                 booked = -(fee_by_key.get(f"fee:{payment.pk}") or 0)
                 if fee != booked:
-                    issues.append(
-                        ReconciliationIssue(
-                            run=run,
-                            kind=kinds.FEE_MISMATCH,
-                            booking=booking,
-                            detail=f"{payment.charge_id}: ledger fee {booked}, balance transaction fee {fee}",
-                        )
+                    report(
+                        kinds.FEE_MISMATCH,
+                        booking,
+                        f"{payment.charge_id}: ledger fee {booked}, balance transaction fee {fee}",
                     )
         local = {
             t.stripe_transfer_id: t
@@ -1231,49 +1257,44 @@ def reconcile(*, since=None) -> ReconciliationRun:
         for transfer_id, transfer in local.items():
             found = remote.get(transfer_id)
             if found is None:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.MISSING_AT_STRIPE,
-                        booking=booking,
-                        detail=f"{transfer_id} ({Money(transfer.amount, transfer.currency)})",
-                    )
-                )
+                report(kinds.MISSING_AT_STRIPE, booking, f"{transfer_id} ({Money(transfer.amount, transfer.currency)})")
                 continue
             if found["amount"] != transfer.amount or found["destination"] != transfer.destination:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.AMOUNT_MISMATCH,
-                        booking=booking,
-                        detail=f"{transfer_id}: ledger {transfer.amount} → {transfer.destination}, "
-                        f"Stripe {found['amount']} → {found['destination']}",
-                    )
+                report(
+                    kinds.AMOUNT_MISMATCH,
+                    booking,
+                    f"{transfer_id}: ledger {transfer.amount} → {transfer.destination}, "
+                    f"Stripe {found['amount']} → {found['destination']}",
                 )
             reversed_here = reversed_by_transfer.get(transfer.pk) or 0
             if found["amount_reversed"] != reversed_here:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.REVERSAL_MISMATCH,
-                        booking=booking,
-                        detail=f"{transfer_id}: ledger reversed {reversed_here}, "
-                        f"Stripe reversed {found['amount_reversed']}",
-                    )
+                report(
+                    kinds.REVERSAL_MISMATCH,
+                    booking,
+                    f"{transfer_id}: ledger reversed {reversed_here}, Stripe reversed {found['amount_reversed']}",
                 )
         for transfer_id, found in remote.items():
             if transfer_id not in local:
-                issues.append(
-                    ReconciliationIssue(
-                        run=run,
-                        kind=kinds.MISSING_IN_LEDGER,
-                        booking=booking,
-                        detail=f"{transfer_id} ({found['amount']} {found['currency']})",
-                    )
-                )
+                report(kinds.MISSING_IN_LEDGER, booking, f"{transfer_id} ({found['amount']} {found['currency']})")
     ReconciliationIssue.objects.bulk_create(issues)
     run.bookings_checked = checked
     run.issue_count = len(issues)
     run.finished_at = timezone.now()
     run.save(update_fields=["bookings_checked", "issue_count", "finished_at"])
     return run
+
+
+def reconciliation_issue_resolve(*, issue_id: int, actor, note: str) -> ReconciliationIssue:
+    """Record how staff resolved a reconciliation mismatch: who, when and what was done."""
+    note = (note or "").strip()
+    if not note:
+        raise LedgerError(_("Say how the issue was resolved."))
+    with transaction.atomic():
+        issue = ReconciliationIssue.objects.select_for_update().get(pk=issue_id)
+        if issue.resolved_at is not None:
+            raise LedgerError(_("This issue was already resolved."))
+        issue.resolved_at = timezone.now()
+        issue.resolved_by = actor
+        issue.resolution = note[:500]
+        issue.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return issue

@@ -85,7 +85,7 @@ class Farm(PayoutDetails, TimeStamped):
 
 
 class FarmPhoto(Photo):
-    farm = models.ForeignKey(Farm, on_delete=models.CASCADE, related_name="photos")
+    farm = models.ForeignKey(Farm, on_delete=models.CASCADE, related_name="photos", verbose_name=_("farm"))
 
     class Meta(Photo.Meta):
         verbose_name = _("farm photo")

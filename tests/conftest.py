@@ -85,3 +85,48 @@ def staff_client(client, staff_user):
     """A client signed in as a staff superuser (the User model has no username)."""
     client.force_login(staff_user)
     return client
+
+
+# -- staff roles (cacaotours/core/roles.py) ------------------------------------------------------
+
+
+@pytest.fixture
+def roles(db):
+    """The Operations and Finance groups with exactly their permissions.
+
+    The migration creates them; a test after a transactional test (which flushes the tables)
+    would find them gone, so they are synced here again.
+    """
+    from cacaotours.core.roles import roles_sync
+
+    assert roles_sync() == {}
+
+
+def _client_in(email: str, *groups: str):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(email=email, first_name="Kallpa", last_name="Staff", is_staff=True)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def operations_client(roles):
+    """A staff member of the Operations group only (``client.user`` is the user)."""
+    from cacaotours.core.roles import OPERATIONS
+
+    return _client_in("ops@kallpa.example", OPERATIONS)
+
+
+@pytest.fixture
+def finance_client(roles):
+    """A staff member of the Finance group only (``client.user`` is the user)."""
+    from cacaotours.core.roles import FINANCE
+
+    return _client_in("finance@kallpa.example", FINANCE)

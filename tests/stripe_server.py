@@ -39,6 +39,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import hmac
 import json
@@ -600,6 +601,8 @@ class StripeServer:
                         )
                     return saved[1], saved[2], {"Idempotent-Replayed": "true"}
             status, body = self._route(method, path, params)
+            if params.get("expand") and 200 <= status < 300:
+                body = self._expanded(body, params["expand"])
             if key and 200 <= status < 300:
                 self._state.idempotency[key] = (fingerprint, status, body)
             return status, body, {}
@@ -643,6 +646,23 @@ class StripeServer:
             case "POST", ["transfers", transfer_id, "reversals"]:
                 return 200, self._reversal_create(transfer_id, params)
         raise StripeHTTPError(404, f"Unrecognized request URL ({method}: {path}).")
+
+    # Stripe's ``expand[]``: an id field replaced by its object, dotted paths for nested fields.
+    _EXPANDABLE = {"ch_": "charges", "txn_": "balance_transactions", "pi_": "payment_intents", "tr_": "transfers"}
+
+    def _expanded(self, body: dict, paths: list[str]) -> dict:
+        body = copy.deepcopy(body)
+        for dotted in paths:
+            node = body
+            for field_name in dotted.split("."):
+                value = node.get(field_name) if isinstance(node, dict) else None
+                if isinstance(value, str):
+                    prefix = next((p for p in self._EXPANDABLE if value.startswith(p)), None)
+                    if prefix is None:
+                        raise StripeHTTPError(400, f"This property cannot be expanded ({dotted}).", param="expand")
+                    value = node[field_name] = copy.deepcopy(getattr(self._state, self._EXPANDABLE[prefix])[value])
+                node = value
+        return body
 
     @staticmethod
     def _get(objects: dict, kind: str, object_id: str) -> dict:

@@ -1,5 +1,6 @@
 import html
 from datetime import date, time, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -98,6 +99,88 @@ def test_tour_change_page_shows_its_inlines(staff_client, content):
     assert 'name="photos-TOTAL_FORMS" value="1"' in body
     assert "Quillabamba Cacao Day" in body
     assert content.photos.get().rendition_url("thumb") in body  # the photo preview
+    assert " style=" not in body  # the CSP refuses style attributes (it did the preview's)
+
+
+class _Fields(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: dict[str, dict] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("input", "select", "textarea") and "name" in attrs:
+            self.found[attrs["name"]] = attrs
+
+
+def field_attributes(page: str) -> dict[str, dict]:
+    """The attributes of each form field of a page, by name."""
+    parser = _Fields()
+    parser.feed(page)
+    return parser.found
+
+
+def test_tabular_inline_fields_have_accessible_names(staff_client, content):
+    """Regression (axe on the e2e staff flow, "critical"): Django's tabular inlines label their inputs
+    only by column headers; ours give every visible input, select and "Delete" box an ``aria-label``."""
+    tour_page = field_attributes(
+        staff_client.get(reverse("admin:tours_tour_change", args=[content.pk])).content.decode()
+    )
+    schedule = DepartureSchedule.objects.get()
+    schedule_page = field_attributes(
+        staff_client.get(reverse("admin:tours_departureschedule_change", args=[schedule.pk])).content.decode()
+    )
+
+    assert {
+        name: tour_page[name].get("aria-label")
+        for name in (
+            "stops-0-day",
+            "stops-0-order",
+            "stops-0-time",
+            "stops-0-activity",
+            "stops-0-title_en",
+            "stops-0-title_es",
+            "stops-0-description_en",
+            "stops-0-DELETE",
+            "stops-__prefix__-day",  # the row that "Add another" copies
+            "stops-0-id",
+            "share_rules-0-basis_points",
+            "photos-0-alt_text_en",
+        )
+    } == {
+        "stops-0-day": "Day",
+        "stops-0-order": "Order",
+        "stops-0-time": "Time",
+        "stops-0-activity": "Activity",
+        "stops-0-title_en": "Title [en]",
+        "stops-0-title_es": "Title [es]",
+        "stops-0-description_en": "Description [en]",
+        "stops-0-DELETE": "Delete",
+        "stops-__prefix__-day": "Day",
+        "stops-0-id": None,  # hidden
+        "share_rules-0-basis_points": "Share (basis points)",
+        "photos-0-alt_text_en": "Alternative text [en]",
+    }
+    assert (schedule_page["exceptions-0-date"]["aria-label"], schedule_page["exceptions-0-reason"]["aria-label"]) == (
+        "Date",
+        "Reason",
+    )
+    assert "aria-label" not in tour_page["title_en"]  # the tour's own fields have their <label>
+
+
+def test_every_admin_page_loads_the_admin_stylesheet_once(staff_client, content, client):
+    stylesheet = '<link rel="stylesheet" href="/static/css/admin-operations.css">'
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:tours_tour_changelist"),
+        reverse("admin:tours_tour_change", args=[content.pk]),
+        reverse("admin:tours_departure_manifest", args=[content.departures.get().pk]),
+        reverse("operations_dashboard"),
+    ]
+    for url in pages:
+        assert staff_client.get(url).content.decode().count(stylesheet) == 1, url
+    client.logout()
+    assert client.get(reverse("admin:login")).content.decode().count(stylesheet) == 1
 
 
 def test_tour_changelist_shows_price_and_community_share(staff_client, content):

@@ -1,3 +1,4 @@
+from csp.decorators import csp_replace
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
@@ -18,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from cacaotours.core.admin import PhotoFormsetMixin, PhotoInline
+from cacaotours.core.admin import LabelledInlineMixin, PhotoFormsetMixin, PhotoInline
 from cacaotours.core.catalog_version import CatalogVersionAdminMixin
 from cacaotours.core.money import Money
 
@@ -72,7 +73,7 @@ class ItineraryStopFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class ItineraryStopInline(TranslationTabularInline):
+class ItineraryStopInline(LabelledInlineMixin, TranslationTabularInline):
     model = ItineraryStop
     formset = ItineraryStopFormSet
     extra = 0
@@ -92,7 +93,7 @@ class ShareRuleFormSet(BaseInlineFormSet):
         share_rules_validate_total(basis_points=basis_points)
 
 
-class ShareRuleInline(TranslationTabularInline):
+class ShareRuleInline(LabelledInlineMixin, TranslationTabularInline):
     model = ShareRule
     formset = ShareRuleFormSet
     extra = 0
@@ -148,10 +149,13 @@ class TourAdmin(CatalogVersionAdminMixin, PhotoFormsetMixin, TranslationAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
+        # The preview is framed by the tour's admin page: the one response the site's own pages may frame
+        # (X-Frame-Options and the CSP's frame-ancestors, which browsers obey first, both say "same origin").
+        framable = csp_replace({"frame-ancestors": ["'self'"]})
         return [
             path(
                 "<int:tour_id>/itinerary/preview/",
-                view(xframe_options_sameorigin(self.itinerary_preview_view)),
+                view(framable(xframe_options_sameorigin(self.itinerary_preview_view))),
                 name="tours_tour_itinerary_preview",
             ),
             path(
@@ -423,7 +427,7 @@ class ShareRuleAdmin(CatalogVersionAdminMixin, TranslationAdmin):
 # -- recurring departures ---------------------------------------------------------------------------
 
 
-class ScheduleExceptionInline(admin.TabularInline):
+class ScheduleExceptionInline(LabelledInlineMixin, admin.TabularInline):
     """A schedule's exceptions are part of the schedule: whoever may add or change it may edit them."""
 
     model = ScheduleException

@@ -32,7 +32,7 @@ class Route(TimeStamped):
 
 
 class RoutePhoto(Photo):
-    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="photos")
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="photos", verbose_name=_("route"))
 
     class Meta(Photo.Meta):
         verbose_name = _("route photo")
@@ -140,7 +140,7 @@ class Tour(TimeStamped):
 
 
 class TourPhoto(Photo):
-    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="photos")
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="photos", verbose_name=_("tour"))
 
     class Meta(Photo.Meta):
         verbose_name = _("tour photo")
@@ -163,7 +163,7 @@ class ItineraryStop(models.Model):
         TRAVEL = "travel", _("Travel")
         MEAL = "meal", _("Meal")
 
-    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="stops")
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="stops", verbose_name=_("tour"))
     day = models.PositiveSmallIntegerField(_("day"), validators=[MinValueValidator(1)])
     order = models.PositiveSmallIntegerField(_("order"), validators=[MinValueValidator(1)])
     time = models.TimeField(_("time"), null=True, blank=True)
@@ -262,7 +262,9 @@ class DepartureSchedule(TimeStamped):
 class ScheduleException(models.Model):
     """A date on which a schedule does not run (a holiday, a festival, a road closure)."""
 
-    schedule = models.ForeignKey(DepartureSchedule, on_delete=models.CASCADE, related_name="exceptions")
+    schedule = models.ForeignKey(
+        DepartureSchedule, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("schedule")
+    )
     date = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
@@ -336,7 +338,7 @@ class ShareRule(models.Model):
     a tour add up to at most 10,000 basis points (100%); the operator keeps the rest.
     """
 
-    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="share_rules")
+    tour = models.ForeignKey(Tour, on_delete=models.CASCADE, related_name="share_rules", verbose_name=_("tour"))
     cooperative = models.ForeignKey(
         "cooperatives.Cooperative",
         on_delete=models.PROTECT,
@@ -424,7 +426,9 @@ class SeatHold(models.Model):
     Holds are created and changed only by ``tours.services`` (which lock the departure).
     """
 
-    departure = models.ForeignKey(Departure, on_delete=models.PROTECT, related_name="holds")
+    departure = models.ForeignKey(
+        Departure, on_delete=models.PROTECT, related_name="holds", verbose_name=_("departure")
+    )
     units = models.PositiveSmallIntegerField(_("seats"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)

@@ -34,6 +34,7 @@ def lines(*items: T) -> T:
 
 DEMO_PASSWORD = "cacao-demo-2026"  # noqa: S105 - public, local demo only; load_demo refuses to run without DEBUG
 STAFF_EMAIL = "staff@kallpa.example"
+OWNER_EMAIL = "owner@kallpa.example"
 LEADER_EMAIL = "leader@kallpa.example"
 TRAVELLER_EMAIL = "traveller@kallpa.example"
 
@@ -2175,9 +2176,21 @@ GUIDES = ["Rosa Huamán", "Wilber Quispe", "Yanet Ccahuana", "Edwin Mamani", "Lu
 
 USERS = [
     {
+        # Daily operations and finance: the two staff groups of cacaotours/core/roles.py, no superuser.
         "email": STAFF_EMAIL,
         "first_name": "Kallpa",
         "last_name": "Staff (demo)",
+        "is_staff": True,
+        "is_superuser": False,
+        "groups": ["Operations", "Finance"],
+        "preferred_language": "en",
+        "country": "Peru",
+    },
+    {
+        # The owner: the only superuser (user accounts, groups, settings).
+        "email": OWNER_EMAIL,
+        "first_name": "Domingo",
+        "last_name": "Owner (demo)",
         "is_staff": True,
         "is_superuser": True,
         "preferred_language": "en",
@@ -2248,6 +2261,9 @@ DEMO_BOOKINGS = [
         "language": "en",
         "travellers": [("Alex Traveller", False, "")],
         "notes": "Arriving on the morning flight to Puerto Maldonado.",
+        # What the staff pages show: a flag to resolve, an internal note.
+        "flag": "Payment disputed (US$ 25.00 at risk): the traveller does not recognise the charge (demo).",
+        "staff_note": "Asked by WhatsApp about a vegetarian lunch: confirmed with the lodge (demo).",
     },
     {
         "key": "huayopata-cancelled",

@@ -111,9 +111,9 @@ class Photo(models.Model):
     """
 
     image = models.ImageField(_("image"), upload_to="photos/", max_length=255)
-    width = models.PositiveIntegerField(editable=False, default=0)
-    height = models.PositiveIntegerField(editable=False, default=0)
-    renditions = models.JSONField(editable=False, default=dict)
+    width = models.PositiveIntegerField(_("width"), editable=False, default=0)
+    height = models.PositiveIntegerField(_("height"), editable=False, default=0)
+    renditions = models.JSONField(_("renditions"), editable=False, default=dict)
     alt_text = models.CharField(
         _("alternative text"),
         max_length=200,

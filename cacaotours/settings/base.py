@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "csp",
     "cacaotours.users.apps.UsersConfig",
     "cacaotours.core.apps.CoreConfig",
     "cooperatives",
@@ -65,7 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request and writes its JSON log line (cacaotours/core/middleware.py).
+    "cacaotours.core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -188,6 +192,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues: "celery" (webhook events, confirmations, e-mails, periodic tasks) and "routing"
+# (one task per share or transfer reversal: slow Stripe calls). A worker started without -Q
+# consumes both; in production a dedicated routing worker (-Q routing) keeps confirmations
+# from waiting behind a backlog of transfers (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "routing": {}}
+CELERY_TASK_ROUTES = {
+    "cooperatives.tasks.share_route_task": {"queue": "routing"},
+    "cooperatives.tasks.transfer_reversal_task": {"queue": "routing"},
+}
 # Celery's Django fixup closes the database connection after EVERY task unless this is set (a
 # new PostgreSQL connection per task: ~1 ms of worker CPU and a backend fork each time). With
 # it, connections are kept and cacaotours/celery.py applies Django's own rules around each task
@@ -208,15 +222,52 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Kallpa Travel <reservas@kallpa.e
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SITE_NAME = "Kallpa Travel · Cacao Routes of Cusco"
-ADMIN_URL = env("ADMIN_URL", "admin/")
+# Path of the Django admin under the language prefix ("kallpa-ops/" → /kallpa-ops/, /es/kallpa-ops/).
+ADMIN_URL = (env("ADMIN_URL", "admin/") or "admin/").strip("/") + "/"
+# The admin login is rate limited like allauth's (cacaotours/core/login_limits.py): failed attempts
+# per client IP and per e-mail address within the window.
+ADMIN_LOGIN_FAILURES_PER_IP = env_int("ADMIN_LOGIN_FAILURES_PER_IP", 10)
+ADMIN_LOGIN_FAILURES_PER_USERNAME = env_int("ADMIN_LOGIN_FAILURES_PER_USERNAME", 5)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
+
+# Content-Security-Policy (django-csp 4): everything from this origin only, no inline script or
+# style, no plugins, no framing. Forms may post to this site and be redirected to Stripe's hosted
+# Checkout and Connect onboarding. Photos are served from MEDIA_URL on this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://connect.stripe.com"],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "cacaotours.core.jsonlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # One JSON line per request (cacaotours.core.middleware.RequestLogMiddleware), written at INFO:
+        # REQUEST_LOG_LEVEL (default: LOG_LEVEL) = WARNING silences it.
+        "cacaotours.request": {
+            "handlers": ["json"],
+            "level": env("REQUEST_LOG_LEVEL", env("LOG_LEVEL", "INFO")),
+            "propagate": False,
+        },
         "django.db.backends": {"level": "INFO"},
         # Eager tasks (make run) would log every task at INFO; workers log with -l info anyway.
         "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", "WARNING")},

@@ -111,11 +111,25 @@ class Membership(TimeStamped):
         TREASURER = "treasurer", _("Treasurer")
         VIEWER = "viewer", _("Viewer")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
-    fund = models.ForeignKey(CommunityFund, on_delete=models.CASCADE, related_name="memberships", null=True, blank=True)
+    cooperative = models.ForeignKey(
+        Cooperative,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        null=True,
+        blank=True,
+        verbose_name=_("cooperative"),
+    )
+    fund = models.ForeignKey(
+        CommunityFund,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        null=True,
+        blank=True,
+        verbose_name=_("community fund"),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
 
     class Meta:

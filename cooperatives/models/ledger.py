@@ -19,12 +19,24 @@ class RecipientFields(models.Model):
     """A revenue-share recipient: one cooperative, one community fund or one host farm."""
 
     cooperative = models.ForeignKey(
-        "cooperatives.Cooperative", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "cooperatives.Cooperative",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cooperative"),
     )
     fund = models.ForeignKey(
-        "cooperatives.CommunityFund", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "cooperatives.CommunityFund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community fund"),
     )
-    farm = models.ForeignKey("farms.Farm", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    farm = models.ForeignKey(
+        "farms.Farm", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("farm")
+    )
 
     class Meta:
         abstract = True
@@ -61,10 +73,10 @@ class LedgerAccount(RecipientFields):
         FEES = "fees", _("Payment processing fees (expense)")
         PAYABLE = "payable", _("Owed to recipient (liability; positive balance = recipient owes us)")
 
-    key = models.CharField(max_length=80, unique=True, editable=False)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    name = models.CharField(max_length=200)
+    key = models.CharField(_("key"), max_length=80, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    name = models.CharField(_("name"), max_length=200)
 
     class Meta:
         ordering = ("kind", "currency", "name")
@@ -94,13 +106,18 @@ class JournalEntry(models.Model):
         BANK_PAYOUT = "bank_payout", _("Bank payout to recipient")
         CORRECTION = "correction", _("Correction")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     booking = models.ForeignKey(
-        "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journal_entries",
+        verbose_name=_("booking"),
     )
-    memo = models.CharField(max_length=300)
-    idempotency_key = models.CharField(max_length=120, unique=True)
-    posted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    memo = models.CharField(_("memo"), max_length=300)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    posted_at = models.DateTimeField(_("posted at"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ("posted_at", "id")
@@ -112,12 +129,19 @@ class JournalEntry(models.Model):
 
 
 class JournalLeg(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="legs")
-    amount = models.BigIntegerField(help_text=_("Minor units; debit positive, credit negative."))
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs", verbose_name=_("entry"))
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="legs", verbose_name=_("ledger account")
+    )
+    amount = models.BigIntegerField(_("amount"), help_text=_("Minor units; debit positive, credit negative."))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     share = models.ForeignKey(
-        "cooperatives.Share", on_delete=models.PROTECT, null=True, blank=True, related_name="legs"
+        "cooperatives.Share",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legs",
+        verbose_name=_("share"),
     )
 
     class Meta:
@@ -145,22 +169,33 @@ class Share(RecipientFields, TimeStamped):
         STRIPE = "stripe", _("Stripe Connect")
         BANK = "bank", _("Bank transfer")
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="shares")
-    payment = models.ForeignKey("bookings.Payment", on_delete=models.PROTECT, related_name="shares")
-    key = models.CharField(max_length=80, unique=True, editable=False)
-    basis_points = models.PositiveSmallIntegerField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    amount = models.PositiveIntegerField()
-    amount_reversed = models.PositiveIntegerField(default=0)
-    amount_netted = models.PositiveIntegerField(
-        default=0, help_text=_("Kept back against what the recipient owed us (earlier reversals).")
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, related_name="shares", verbose_name=_("booking")
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
-    rail = models.CharField(max_length=10, choices=Rail.choices, blank=True)
-    needs_attention = models.BooleanField(default=False, db_index=True)
-    attention_reason = models.CharField(max_length=300, blank=True)
+    payment = models.ForeignKey(
+        "bookings.Payment", on_delete=models.PROTECT, related_name="shares", verbose_name=_("payment")
+    )
+    key = models.CharField(_("key"), max_length=80, unique=True, editable=False)
+    basis_points = models.PositiveSmallIntegerField(_("basis points"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    amount_reversed = models.PositiveIntegerField(_("amount reversed (minor units)"), default=0)
+    amount_netted = models.PositiveIntegerField(
+        _("amount netted (minor units)"),
+        default=0,
+        help_text=_("Kept back against what the recipient owed us (earlier reversals)."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    rail = models.CharField(_("rail"), max_length=10, choices=Rail.choices, blank=True)
+    needs_attention = models.BooleanField(_("needs attention"), default=False, db_index=True)
+    attention_reason = models.CharField(_("attention reason"), max_length=300, blank=True)
     payout_line = models.ForeignKey(
-        "cooperatives.PayoutLine", on_delete=models.PROTECT, null=True, blank=True, related_name="shares"
+        "cooperatives.PayoutLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shares",
+        verbose_name=_("payout line"),
     )
 
     class Meta:
@@ -178,6 +213,11 @@ class Share(RecipientFields, TimeStamped):
             models.Index(fields=["fund", "status"]),
             models.Index(fields=["farm", "status"]),
         ]
+        permissions = [
+            ("retry_transfer", _("Can retry the routing of a share (Stripe transfer)")),
+            ("resolve_attention", _("Can mark a share's attention resolved")),
+            ("split_payment", _("Can split a payment again after its split was refused")),
+        ]
 
     def __str__(self):
         return f"{self.booking_id} → {self.recipient} {Money(self.amount, self.currency)}"
@@ -188,15 +228,19 @@ class Share(RecipientFields, TimeStamped):
 
 
 class ShareTransition(models.Model):
-    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="transitions")
-    from_status = models.CharField(max_length=20, choices=Share.Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Share.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    reason = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("share"))
+    from_status = models.CharField(_("from status"), max_length=20, choices=Share.Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Share.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("actor")
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ("created_at", "id")
+        verbose_name = _("share transition")
+        verbose_name_plural = _("share transitions")
 
     def __str__(self):
         return f"{self.share_id}: {self.from_status} → {self.to_status}"
@@ -210,23 +254,25 @@ class Transfer(models.Model):
         CREATED = "created", _("Created at Stripe")
         FAILED = "failed", _("Refused by Stripe")
 
-    share = models.OneToOneField(Share, on_delete=models.PROTECT, related_name="transfer")
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    destination = models.CharField(max_length=64)
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    stripe_transfer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.STARTED)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    share = models.OneToOneField(Share, on_delete=models.PROTECT, related_name="transfer", verbose_name=_("share"))
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    destination = models.CharField(_("destination"), max_length=64)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    stripe_transfer_id = models.CharField(_("Stripe transfer ID"), max_length=255, unique=True, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.STARTED)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive")]
 
     def __str__(self):
-        return self.stripe_transfer_id or f"transfer for share {self.share_id}"
+        return self.stripe_transfer_id or _("transfer for share %(share)s") % {"share": self.share_id}
 
 
 class TransferReversal(models.Model):
@@ -235,32 +281,38 @@ class TransferReversal(models.Model):
         CREATED = "created", _("Reversed at Stripe")
         FAILED = "failed", _("Failed: kept as a receivable")
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="reversals")
-    amount = models.PositiveIntegerField()
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    stripe_reversal_id = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.STARTED)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="reversals", verbose_name=_("transfer")
+    )
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    stripe_reversal_id = models.CharField(_("Stripe reversal ID"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.STARTED)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("transfer reversal")
+        verbose_name_plural = _("transfer reversals")
 
     def __str__(self):
-        return self.stripe_reversal_id or f"reversal of {self.transfer_id}"
+        return self.stripe_reversal_id or _("reversal of transfer %(transfer)s") % {"transfer": self.transfer_id}
 
 
 class OutboxMessage(models.Model):
     """Work written in the same transaction as the change that causes it; a relay publishes it."""
 
-    topic = models.CharField(max_length=60)
-    payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    topic = models.CharField(_("topic"), max_length=60)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ("id",)
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         indexes = [models.Index(fields=["id"], condition=Q(published_at__isnull=True), name="outbox_unpublished")]
 
     def __str__(self):
@@ -273,29 +325,32 @@ class PayoutBatch(TimeStamped):
         EXPORTED = "exported", _("Exported to the bank")
         PAID = "paid", _("All lines paid")
 
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    exported_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("created by")
+    )
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
         verbose_name = _("payout batch")
         verbose_name_plural = _("payout batches")
+        permissions = [("manage_payouts", _("Can create, export and mark paid bank payout batches"))]
 
     def __str__(self):
         return f"#{self.pk} {self.currency} {self.get_status_display()}"
 
 
 class PayoutLine(RecipientFields):
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    bank_name = models.CharField(max_length=80)
-    bank_account_holder = models.CharField(max_length=120)
-    bank_cci = models.CharField(max_length=20)
-    bank_reference = models.CharField(max_length=120, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines", verbose_name=_("batch"))
+    amount = models.PositiveIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    bank_name = models.CharField(_("bank"), max_length=80)
+    bank_account_holder = models.CharField(_("account holder"), max_length=120)
+    bank_cci = models.CharField(_("CCI"), max_length=20)
+    bank_reference = models.CharField(_("bank reference"), max_length=120, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     class Meta:
         ordering = ("batch", "id")
@@ -314,16 +369,19 @@ class PayoutLine(RecipientFields):
 
 
 class ReconciliationRun(models.Model):
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    bookings_checked = models.PositiveIntegerField(default=0)
-    issue_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    bookings_checked = models.PositiveIntegerField(_("bookings checked"), default=0)
+    issue_count = models.PositiveIntegerField(_("issues"), default=0)
 
     class Meta:
         ordering = ("-started_at",)
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        permissions = [("run_reconciliation", _("Can run the ledger reconciliation"))]
 
     def __str__(self):
-        return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}"
+        return _("reconciliation %(started)s") % {"started": f"{self.started_at:%Y-%m-%d %H:%M}"}
 
 
 class ReconciliationIssue(models.Model):
@@ -336,15 +394,28 @@ class ReconciliationIssue(models.Model):
         UNBALANCED_ENTRY = "unbalanced_entry", _("Journal entry does not sum to zero")
         BOOKING_EQUATION = "booking_equation", _("Shares + revenue + fees ≠ captured − refunded")
 
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="issues")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True)
-    detail = models.CharField(max_length=500)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=500, blank=True)
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="issues", verbose_name=_("run"))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("booking")
+    )
+    detail = models.CharField(_("detail"), max_length=500)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution = models.CharField(_("resolution"), max_length=500, blank=True)
 
     class Meta:
         ordering = ("run", "id")
+        verbose_name = _("reconciliation issue")
+        verbose_name_plural = _("reconciliation issues")
+        permissions = [("resolve_reconciliationissue", _("Can resolve a reconciliation issue"))]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.detail}"

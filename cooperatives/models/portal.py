@@ -19,20 +19,40 @@ class Invitation(TimeStamped):
 
     email = models.EmailField(_("e-mail"))
     cooperative = models.ForeignKey(
-        "cooperatives.Cooperative", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+        "cooperatives.Cooperative",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("cooperative"),
     )
     fund = models.ForeignKey(
-        "cooperatives.CommunityFund", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+        "cooperatives.CommunityFund",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("community fund"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.LEADER)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(_("expires at"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     language = models.CharField(
@@ -75,10 +95,20 @@ class PayoutChangeRequest(TimeStamped):
         REJECTED = "rejected", _("Rejected")
 
     cooperative = models.ForeignKey(
-        "cooperatives.Cooperative", on_delete=models.CASCADE, null=True, blank=True, related_name="payout_requests"
+        "cooperatives.Cooperative",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="payout_requests",
+        verbose_name=_("cooperative"),
     )
     fund = models.ForeignKey(
-        "cooperatives.CommunityFund", on_delete=models.CASCADE, null=True, blank=True, related_name="payout_requests"
+        "cooperatives.CommunityFund",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="payout_requests",
+        verbose_name=_("community fund"),
     )
     requested_by = models.ForeignKey(  # SET_NULL: a leader can still delete their account
         settings.AUTH_USER_MODEL,

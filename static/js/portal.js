@@ -1,6 +1,7 @@
 /* Community portal: small enhancements; every page works without this file.
  * - [data-print] buttons print the page (the statement); the "use your browser's menu" hint hides.
  * - The payout change form shows only the fields of the chosen method.
+ * - A month field in a browser without a month picker (a plain text box) gets a pattern and an example.
  */
 (function () {
   "use strict";
@@ -10,6 +11,13 @@
     button.addEventListener("click", function () { window.print(); });
   });
   document.querySelectorAll("[data-print-hint]").forEach(function (hint) { hint.hidden = true; });
+
+  document.querySelectorAll("input[data-month-fallback]").forEach(function (input) {
+    if (input.type !== "month") {
+      input.pattern = "\\d{4}-\\d{2}";
+      input.placeholder = input.getAttribute("data-month-fallback");
+    }
+  });
 
   var groups = document.querySelectorAll("[data-method-group]");
   if (groups.length) {

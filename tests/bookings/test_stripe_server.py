@@ -160,6 +160,20 @@ def test_injected_faults_are_logged(client, server):
     ]
 
 
+def test_expand_replaces_ids_with_their_objects_down_a_dotted_path(client, server):
+    session = client.v1.checkout.sessions.create(params=session_params())
+    intent_id = server.complete_session(session.id)["data"]["object"]["payment_intent"]
+    charge_id = server.payment_intents[intent_id]["latest_charge"]
+
+    intent = client.v1.payment_intents.retrieve(intent_id, params={"expand": ["latest_charge.balance_transaction"]})
+
+    assert intent.latest_charge.id == charge_id
+    assert intent.latest_charge.balance_transaction.fee == server.fee_for(87500)
+    assert isinstance(server.payment_intents[intent_id]["latest_charge"], str)  # stored objects stay unexpanded
+    with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
+        client.v1.payment_intents.retrieve(intent_id, params={"expand": ["currency"]})
+
+
 def test_an_outage_refuses_every_request_until_it_is_over(client, server):
     server.fail_next(1, status=429)
     server.fail_for(600)

@@ -47,6 +47,9 @@ tour = booking_fixtures.tour
 departure = booking_fixtures.departure
 
 COOP_ACCOUNT = "acct_1Quillabamba"
+COOP_NAME = "Quillabamba Cacao Cooperative"  # the recipients' names, as ledger accounts and CSV files show them
+FUND_NAME = "Cloud-forest reforestation fund"
+FARM_NAME = "Don Manuel's farm (Huamán family)"
 FUND_CCI = "00219300123456789012"
 FARM_CCI = "00310400987654321098"
 
@@ -268,8 +271,11 @@ def transfer_posts(server) -> list:
 
 __all__ = [
     "COOP_ACCOUNT",
+    "COOP_NAME",
     "FARM_CCI",
+    "FARM_NAME",
     "FUND_CCI",
+    "FUND_NAME",
     "account_balance",
     "assert_ledger_balanced",
     "balance",

@@ -3,7 +3,7 @@
 Each test starts its own throwaway ``redis-server`` on a free port (so nothing is shared with
 other test runs on this machine, and it can be stopped and started at will) and a worker::
 
-    celery -A cacaotours worker --pool=solo -Q celery -c 1
+    celery -A cacaotours worker --pool=solo -Q celery,routing -c 1
 
 against the test database, with Celery not eager (in the worker and in this process) and
 Stripe pointed at the loopback server of this process. Subprocesses are always stopped.
@@ -200,7 +200,7 @@ class Worker:
                     "worker",
                     "--pool=solo",
                     "-Q",
-                    "celery",
+                    "celery,routing",
                     "-c",
                     "1",
                     "-n",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 from modeltranslation.translator import translator
 
-from bookings.models import Booking
+from bookings.models import Booking, BookingNote
 from cacaotours.core import demo_content
 from cooperatives.models import (
     Certification,
@@ -115,7 +115,7 @@ def test_load_demo_twice_creates_nothing_new(media):
         "bookings.Booking": len(demo_content.DEMO_BOOKINGS),
         "cooperatives.Share": first["cooperatives.Share"],
         "cooperatives.JournalEntry": first["cooperatives.JournalEntry"],
-        "users": 3,
+        "users": 4,
     }
     assert first["tours.Departure"] > 150
     assert first["cooperatives.Share"] >= 3 * len(demo_content.DEMO_BOOKINGS)
@@ -238,7 +238,13 @@ def test_load_demo_users(media):
 
     users = get_user_model().objects
     staff = users.get(email="staff@kallpa.example")
-    assert staff.is_staff and staff.is_superuser and staff.check_password("cacao-demo-2026")
+    assert staff.is_staff and not staff.is_superuser and staff.check_password("cacao-demo-2026")
+    assert sorted(staff.groups.values_list("name", flat=True)) == ["Finance", "Operations"]
+    assert staff.has_perm("bookings.move_booking") and staff.has_perm("cooperatives.manage_payouts")
+    assert not staff.has_perm("users.change_user") and not staff.has_perm("auth.change_group")
+    owner = users.get(email="owner@kallpa.example")
+    assert owner.is_staff and owner.is_superuser and owner.check_password("cacao-demo-2026")
+    assert users.filter(is_superuser=True).get() == owner
     leader = users.get(email="leader@kallpa.example")
     assert not leader.is_superuser and not leader.is_staff and leader.check_password("cacao-demo-2026")
     membership = Membership.objects.get(user=leader)
@@ -276,6 +282,11 @@ def test_load_demo_bookings_are_paid_through_the_ledger(media, django_capture_on
     }
     cancelled = Booking.objects.get(status="refunded")
     assert not cancelled.shares.exclude(status="reversed").exists()
+    # Something for the staff pages: a flag to resolve and an internal note, on the same booking.
+    flagged = Booking.objects.get(flagged=True)
+    assert flagged.flag_reason.startswith("Payment disputed (US$ 25.00 at risk)")
+    note = BookingNote.objects.get()
+    assert (note.booking, note.kind, note.author.email) == (flagged, "note", demo_content.STAFF_EMAIL)
 
     before = counts() | {"transfers": Transfer.objects.count(), "reversals": TransferReversal.objects.count()}
     with django_capture_on_commit_callbacks(execute=True):

@@ -248,6 +248,21 @@ def test_the_preview_is_the_public_itinerary_template(client, editor, tour):
     assert itinerary_section(preview.content.decode()) == itinerary_section(public.content.decode())
 
 
+def test_only_the_preview_may_be_framed_and_only_by_the_site_itself(client, editor, tour):
+    """Regression (found by the e2e staff flow): the CSP's ``frame-ancestors 'none'`` made the browser
+    refuse to show the preview inside the tour page, whatever X-Frame-Options said."""
+
+    def policy(response) -> dict[str, str]:
+        return dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+
+    preview = client.get(f"/admin/tours/tour/{tour.pk}/itinerary/preview/")
+    page = client.get(f"/admin/tours/tour/{tour.pk}/change/")
+
+    assert (policy(preview)["frame-ancestors"], preview["X-Frame-Options"]) == ("'self'", "SAMEORIGIN")
+    assert (policy(page)["frame-ancestors"], page["X-Frame-Options"]) == ("'none'", "DENY")
+    assert {**policy(preview), "frame-ancestors": "'none'"} == policy(page)  # nothing else is relaxed
+
+
 def test_the_preview_of_an_unpublished_tour_shows_what_it_would_look_like(client, editor, tour):
     Tour.objects.filter(pk=tour.pk).update(is_published=False)
 

@@ -14,8 +14,9 @@ journal entries, transfers, owed shares and one refund exist for the admin); a m
 their notes keeps a second run from booking again. Without the simulated checkout (a
 Stripe key is set) they are skipped.
 
-The content itself is in ``cacaotours.core.demo_content``. The command creates a staff
-superuser with a public password, so it refuses to run unless DEBUG is on (or --force).
+The content itself is in ``cacaotours.core.demo_content``. The command creates staff users
+(and the owner's superuser) with a public password, so it refuses to run unless DEBUG is on
+(or --force).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
@@ -43,13 +45,16 @@ from bookings.services import (
     booking_cancel,
     booking_checkout_start,
     booking_details_save,
+    booking_flag,
     booking_hold_seats,
+    booking_note_add,
     simulated_checkout_complete,
 )
 from cacaotours.core import demo_content as content
 from cacaotours.core.catalog_version import catalog_changed
 from cacaotours.core.demo_content import T
 from cacaotours.core.images import delete_rendered, photo_store, rendered_paths
+from cacaotours.core.roles import roles_sync
 from cooperatives.models import Certification, CommunityFund, Cooperative, Membership
 from farms.models import Farm, FarmPhoto
 from tours.models import (
@@ -155,6 +160,7 @@ class DemoLoader:
             )
         for index, spec in enumerate(content.TOURS):
             self._tour(spec, index)
+        roles_sync()  # the staff groups (the migration creates them; a flushed database needs them again)
         for spec in content.USERS:
             self._user(spec)
 
@@ -335,8 +341,12 @@ class DemoLoader:
         if created or not user.check_password(content.DEMO_PASSWORD):
             user.set_password(content.DEMO_PASSWORD)
             changed = True
+        groups = set(spec.get("groups", []))
+        if not created and set(user.groups.values_list("name", flat=True)) != groups:
+            changed = True
         if changed:
             user.save()
+            user.groups.set(Group.objects.filter(name__in=groups))
         self.tally[f"users|{'created' if created else 'updated' if changed else 'unchanged'}"] += 1
         for coop_slug, role in spec.get("memberships", []):
             _, made = Membership.objects.update_or_create(
@@ -410,6 +420,11 @@ class DemoLoader:
             booking_checkout_start(booking=booking, base_url=BASE_URL.rstrip("/"))
             simulated_checkout_complete(payment=booking.payments.order_by("-pk").first(), outcome="pay")
             outcome = "created"
+        if spec.get("flag") and outcome == "created":
+            booking_flag(booking_id=booking.pk, reason=spec["flag"])
+        if spec.get("staff_note") and outcome == "created":
+            staff = get_user_model().objects.get(email=content.STAFF_EMAIL)
+            booking_note_add(booking_id=booking.pk, author=staff, text=spec["staff_note"])
         if spec.get("cancel"):
             booking.refresh_from_db(fields=["status"])
             if booking.status == BookingStatus.CONFIRMED:
@@ -447,7 +462,7 @@ class _SerialExecutor(Executor):
 
 class Command(BaseCommand):
     help = (
-        "Load bilingual demo content (routes, cooperatives, funds, farms, tours, departures, photos, three "
+        "Load bilingual demo content (routes, cooperatives, funds, farms, tours, departures, photos, four "
         "demo users and the demo traveller's paid bookings). Safe to run again: nothing is duplicated and "
         "other bookings are never touched. Local demo only."
     )
@@ -587,8 +602,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  Site:      {BASE_URL}   (Spanish: {BASE_URL}es/)")
         self.stdout.write(f"  Admin:     {admin_url}")
         self.stdout.write(f"  Portal:    {BASE_URL}es/portal/   (cooperative leaders, Spanish first)")
-        self.stdout.write(f"  Staff:     {content.STAFF_EMAIL}  (staff superuser)")
+        self.stdout.write(f"  Staff:     {content.STAFF_EMAIL}  (staff: Operations + Finance groups)")
+        self.stdout.write(f"  Owner:     {content.OWNER_EMAIL}  (the only superuser)")
         self.stdout.write(f"  Leader:    {content.LEADER_EMAIL}  (leader of {leader_coop['name'].en})")
         self.stdout.write(f"  Traveller: {content.TRAVELLER_EMAIL}")
-        self.stdout.write(f"  Password:  {content.DEMO_PASSWORD}  (all three)")
+        self.stdout.write(f"  Password:  {content.DEMO_PASSWORD}  (all four)")
         self.stdout.write("  (`make run` starts the server next; by hand: .venv/bin/python manage.py runserver)")
