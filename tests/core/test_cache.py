@@ -4,6 +4,7 @@ Found by the Redis fault benchmark (bench/faults.py): with Django's RedisCache e
 answered 500 while Redis was down, although the database could serve it.
 """
 
+import json
 import logging
 import os
 import socket
@@ -75,6 +76,15 @@ def test_catalog_pages_are_served_from_the_database_while_redis_is_down(client, 
         response = client.get(url)
         assert response.status_code == 200, page
         assert response.content == plain[page], page
+
+
+def test_healthz_still_reports_redis_down(client, redis_down):
+    response = client.get("/healthz")
+
+    assert (response.status_code, json.loads(response.content)) == (
+        503,
+        {"status": "error", "database": "ok", "cache": "error: no round trip"},
+    )
 
 
 def test_a_redis_that_does_not_answer_is_a_miss_after_the_socket_timeout(settings, warnings_each_time):
