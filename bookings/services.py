@@ -928,6 +928,23 @@ def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
         return StripeEvent.objects.get(event_id=event["id"]), False
 
 
+def stripe_event_dispatch(*, event_pk: int) -> None:
+    """After a webhook event is stored: hand it to a worker. With the broker unreachable, handle
+    it here and now (a traveller who paid during a Redis outage is confirmed at once instead of
+    when the stuck-event sweeper comes by); if that fails too, the sweeper retries it."""
+    from .tasks import stripe_event_process
+
+    try:
+        stripe_event_process.delay(event_pk)
+        return
+    except Exception:  # kombu's OperationalError and friends: the broker cannot take the task
+        logger.warning("broker unreachable: handling Stripe event %s in the request", event_pk, exc_info=True)
+    try:
+        stripe_event_handle(event_pk=event_pk)
+    except Exception:
+        logger.exception("Stripe event %s failed in the request; the stuck-event sweeper retries it", event_pk)
+
+
 def stripe_event_handle(*, event_pk: int) -> str:
     """Act on a stored event exactly once (the Celery task and the simulated checkout call this)."""
     with transaction.atomic():
