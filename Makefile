@@ -15,6 +15,7 @@ STAMP := $(VENV)/.installed-requirements
 MANAGE := $(VENV_PY) manage.py
 LOCAL_SETTINGS := DJANGO_SETTINGS_MODULE=cacaotours.settings.local
 ARGS ?=
+PORT ?= 8000
 
 # Python 3.11 to build the virtualenv with: python3.11, or python3 when that is 3.11.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && command -v python3; })
@@ -47,10 +48,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(VENV_PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-run: venv ## migrate, load demo content, runserver on 127.0.0.1:8000
+run: venv ## migrate, load demo content, runserver on 127.0.0.1:8000 (PORT=8001 for another port)
 	$(LOCAL_SETTINGS) $(MANAGE) migrate --noinput
 	$(LOCAL_SETTINGS) $(MANAGE) load_demo
-	$(LOCAL_SETTINGS) $(MANAGE) runserver 127.0.0.1:8000
+	$(LOCAL_SETTINGS) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: venv ## run the test suite, without the browser tests (ARGS="..." passes extra pytest arguments)
 	DJANGO_SETTINGS_MODULE=cacaotours.settings.test $(VENV_PY) -m pytest -m "not e2e" $(ARGS)

@@ -246,18 +246,12 @@ class Redis:
     def __init__(self, log_path: Path, *, fallback_db: int = 15):
         self.process: subprocess.Popen | None = None
         self._flush_db = False
-        executable = shutil.which("redis-server")
-        if executable:
+        self._log_path = log_path
+        if shutil.which("redis-server"):
             self.port = free_port()
             self.url = f"redis://{HOST}:{self.port}/0"
             self.label = f"own redis-server on port {self.port}"
-            with log_path.open("ab") as handle:
-                self.process = subprocess.Popen(
-                    [executable, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"],
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            self._spawn()
         else:
             configured = os.environ.get("REDIS_URL", "")
             if not configured:
@@ -268,17 +262,33 @@ class Redis:
         import redis
 
         self.client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        self.wait_ready()
+        if self.process is None:
+            if self.client.dbsize():
+                raise RuntimeError(f"Redis {self.label} is not empty: not using it for the benchmark")
+            self._flush_db = True
+
+    def _spawn(self) -> None:
+        """Start our redis-server on ``self.port`` (nothing saved to disk: a restart starts empty)."""
+        executable = shutil.which("redis-server")
+        cmd = [executable, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        with self._log_path.open("ab") as handle:
+            self.process = subprocess.Popen(
+                cmd,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        import redis
 
         def pong() -> bool:
             with contextlib.suppress(redis.exceptions.ConnectionError):
                 return bool(self.client.ping())
             return False
 
-        wait_for(pong, timeout=10, what="Redis", interval=0.05)
-        if self.process is None:
-            if self.client.dbsize():
-                raise RuntimeError(f"Redis {self.label} is not empty: not using it for the benchmark")
-            self._flush_db = True
+        wait_for(pong, timeout=timeout, what="Redis", interval=0.05)
 
     def queue_length(self, queue: str = "celery") -> int:
         return int(self.client.llen(queue))
@@ -310,12 +320,18 @@ class Worker:
     def wait_ready(self, app, timeout: float = 60.0) -> None:
         """Until the worker answers a broadcast ping (it then consumes its queue)."""
 
+        import redis
+        from kombu.exceptions import OperationalError
+
         def pong() -> bool:
             if self.process.poll() is not None:
                 raise SystemExit(
                     f"[bench] the Celery worker exited with {self.process.returncode}; see {self.log_path}"
                 )
-            return bool(app.control.ping(timeout=0.5))
+            try:
+                return bool(app.control.ping(timeout=0.5))
+            except (OSError, OperationalError, redis.exceptions.ConnectionError):
+                return False  # a pooled broker connection broken earlier (a Redis restart): the next try gets another
 
         wait_for(pong, timeout=timeout, what="the Celery worker", interval=0.2)
 

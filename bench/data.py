@@ -73,6 +73,22 @@ def travellers(prefix: str, n: int) -> list:
     ]
 
 
+def session_cookies(users) -> list[str]:
+    """A signed-in session per user, created in the session store as ``login`` does: each one's Cookie header."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    cookies = []
+    for user in users:
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+        session["_auth_user_hash"] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+    return cookies
+
+
 def booking_at_checkout(departure, user, *, adults: int = 2):
     """A booking held, with its travellers' details, sent to the (Stripe-shaped) checkout: (booking, payment)."""
     from bookings import services

@@ -45,8 +45,9 @@ from bench.common import (  # noqa: E402
 
 LUA_SCRIPT = ROOT / "bench" / "report.lua"
 DEMO_PHOTO_SIZE = "480x300"
-SECTIONS = ("catalog", "rush", "webhooks", "routing", "portal")
-SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 3000}  # seconds, then SIGTERM (cleanup), then SIGKILL
+SECTIONS = ("catalog", "rush", "webhooks", "routing", "portal", "faults")
+# seconds, then SIGTERM (cleanup), then SIGKILL; faults: plus the Stripe outage beyond its default 60 s
+SECTION_TIMEOUT = {"rush": 300, "webhooks": 300, "routing": 3000, "faults": 900}
 
 # Targets, as a fraction of /hello/ req/s measured on the same server.
 CACHED_CATALOG_TARGET = 0.85
@@ -244,7 +245,7 @@ def print_table(rows: list[Row]) -> None:
 # --- the other sections (each in its own process: bench/rush.py, webhooks.py, routing.py) ---------------
 
 
-def run_section(name: str, env: dict[str, str], options: dict[str, str]) -> dict:
+def run_section(name: str, env: dict[str, str], options: dict[str, str], timeout: int | None = None) -> dict:
     """Run ``python -m bench.<name>`` on the throwaway database; its figures, as a dict.
 
     The section starts and stops its own gunicorn, Redis, Celery worker and Stripe-shaped
@@ -256,11 +257,12 @@ def run_section(name: str, env: dict[str, str], options: dict[str, str]) -> dict
     for key, value in options.items():
         cmd += ["--option", f"{key}={value}"]
     started = time.monotonic()
+    timeout = timeout or SECTION_TIMEOUT[name]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
-        process.wait(timeout=SECTION_TIMEOUT[name])
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        log(f"{name}: still running after {SECTION_TIMEOUT[name]} s: stopping it")
+        log(f"{name}: still running after {timeout} s: stopping it")
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
@@ -333,6 +335,10 @@ def main() -> int:
     parser.add_argument("--webhook-events", type=int, default=1000, help="webhooks: events per phase (default 1000)")
     parser.add_argument("--routing-bookings", type=int, default=None, help="routing: confirmed bookings (phase 1)")
     parser.add_argument("--routing-live-seconds", type=int, default=None, help="routing: 1 booking/s for this long")
+    parser.add_argument("--faults", default="", help="faults: runs (redis,postgres,stripe; default all)")
+    parser.add_argument("--fault-seconds", type=int, default=None, help="faults: Stripe outage, seconds (default 60)")
+    parser.add_argument("--redis-fault-seconds", type=int, default=None, help="faults: Redis outage (default 12)")
+    parser.add_argument("--postgres-fault-seconds", type=int, default=None, help="faults: PostgreSQL down (default 5)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     args = parser.parse_args()
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -352,7 +358,14 @@ def main() -> int:
         "rush": {"configs": args.rush_configs},
         "webhooks": {"events": str(args.webhook_events)},
         "routing": {"bookings": args.routing_bookings, "live_seconds": args.routing_live_seconds},
+        "faults": {
+            "runs": args.faults,
+            "stripe_seconds": args.fault_seconds,
+            "redis_seconds": args.redis_fault_seconds,
+            "postgres_seconds": args.postgres_fault_seconds,
+        },
     }
+    timeouts = {"faults": SECTION_TIMEOUT["faults"] + max(0, (args.fault_seconds or 60) - 60)}
     try:
         log(f"database: {database.label}; cache: {cache}; load average {load_at_start} on {os.cpu_count()} CPUs")
         env = base_env(database.url)
@@ -371,7 +384,9 @@ def main() -> int:
                 continue
             log(f"section {name} (load average {load_average()})")
             section_options = {k: str(v) for k, v in options[name].items() if v not in (None, "")}
-            sections.append(run_section(name, {**env, "CATALOG_CACHE_SECONDS": "0"}, section_options))
+            sections.append(
+                run_section(name, {**env, "CATALOG_CACHE_SECONDS": "0"}, section_options, timeouts.get(name))
+            )
     finally:
         database.drop()
 

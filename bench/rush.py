@@ -116,10 +116,9 @@ class Phase:
 
 def make_data(n_departures: int):
     """One published tour, one departure per configuration and phase (+1 for the query count), 32 travellers."""
-    from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
+    from bench.data import session_cookies
     from tests.factories import DepartureFactory, RouteFactory, TourFactory, UserFactory
 
     route = RouteFactory(slug="bench-rush-route", name_en="Bench rush route", name_es="Ruta de la prueba")
@@ -130,14 +129,7 @@ def make_data(n_departures: int):
         UserFactory(email=f"rush{i}@bench.example", first_name="Rush", last_name=str(i), password=None)
         for i in range(CLIENTS)
     ]
-    clients = []
-    for user in users:
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
-        clients.append(Client(cookie=f"{settings.SESSION_COOKIE_NAME}={session.session_key}"))
+    clients = [Client(cookie=cookie) for cookie in session_cookies(users)]
     return tour, departures, users, clients
 
 

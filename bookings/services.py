@@ -928,6 +928,23 @@ def stripe_event_record(*, event: dict) -> tuple[StripeEvent, bool]:
         return StripeEvent.objects.get(event_id=event["id"]), False
 
 
+def stripe_event_dispatch(*, event_pk: int) -> None:
+    """After a webhook event is stored: hand it to a worker. With the broker unreachable, handle
+    it here and now (a traveller who paid during a Redis outage is confirmed at once instead of
+    when the stuck-event sweeper comes by); if that fails too, the sweeper retries it."""
+    from .tasks import stripe_event_process
+
+    try:
+        stripe_event_process.delay(event_pk)
+        return
+    except Exception:  # kombu's OperationalError and friends: the broker cannot take the task
+        logger.warning("broker unreachable: handling Stripe event %s in the request", event_pk, exc_info=True)
+    try:
+        stripe_event_handle(event_pk=event_pk)
+    except Exception:
+        logger.exception("Stripe event %s failed in the request; the stuck-event sweeper retries it", event_pk)
+
+
 def stripe_event_handle(*, event_pk: int) -> str:
     """Act on a stored event exactly once (the Celery task and the simulated checkout call this)."""
     with transaction.atomic():
@@ -1070,4 +1087,54 @@ def stripe_events_stuck(*, older_than_minutes: int = 5, now=None) -> list[int]:
         StripeEvent.objects.filter(
             status=StripeEvent.Status.RECEIVED, received_at__lte=now - timedelta(minutes=older_than_minutes)
         ).values_list("pk", flat=True)[:500]
+    )
+
+
+def booking_confirmations_unsent(*, older_than_minutes: float = 10, within_hours: float = 24, now=None) -> list[int]:
+    """Confirmed bookings whose confirmation e-mail never left: its task was not published (the
+    broker was down when the confirmation committed) or was lost with the broker's data.
+
+    Confirmed between ``within_hours`` and ``older_than_minutes`` ago: younger ones may still be
+    queued; older ones are left alone (an address that keeps refusing mail is not retried forever).
+    """
+    now = now or timezone.now()
+    return list(
+        Booking.objects.filter(
+            status=B.CONFIRMED,
+            confirmation_sent_at__isnull=True,
+            confirmed_at__gt=now - timedelta(hours=within_hours),
+            confirmed_at__lte=now - timedelta(minutes=older_than_minutes),
+        )
+        .order_by("confirmed_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def payments_without_charge(*, older_than_minutes: float = 10, within_hours: float = 24, now=None) -> list[int]:
+    """Paid Stripe payments whose charge was never looked up (the task was lost with the broker, and no
+    share's routing did it: bank recipients, or the booking was cancelled first), so Stripe's fee is
+    not in the ledger. Last changed between ``within_hours`` and ``older_than_minutes`` ago."""
+    now = now or timezone.now()
+    return list(
+        Payment.objects.filter(
+            provider=Payment.Provider.STRIPE,
+            status__in=(P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.REFUNDED),
+            charge_id="",
+            updated_at__gt=now - timedelta(hours=within_hours),
+            updated_at__lte=now - timedelta(minutes=older_than_minutes),
+        )
+        .exclude(payment_intent_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def refunds_stuck(*, older_than_minutes: float = 10, now=None) -> list[int]:
+    """Refunds recorded but still not made at Stripe after a while (their task was lost, or gave up
+    on a long Stripe outage): to be run again. ``refund_execute`` is idempotent."""
+    now = now or timezone.now()
+    return list(
+        Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=now - timedelta(minutes=older_than_minutes))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
     )

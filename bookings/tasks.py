@@ -65,12 +65,32 @@ def booking_late_payment_notify(self, booking_id: int) -> None:
 
 
 @shared_task
-def stripe_events_retry_stuck() -> int:
+def stripe_events_retry_stuck(older_than_minutes: float = 5) -> int:
     """Re-enqueue webhook events that were stored but never handled (sweeper, every 5 minutes)."""
-    stuck = services.stripe_events_stuck()
+    stuck = services.stripe_events_stuck(older_than_minutes=older_than_minutes)
     for event_pk in stuck:
         stripe_event_process.delay(event_pk)
     return len(stuck)
+
+
+@shared_task
+def bookings_sweep(older_than_minutes: float = 10) -> dict:
+    """Periodic (every 10 minutes): re-enqueue what a broker outage lost after its transaction
+    committed — confirmation e-mails never sent, refunds never made, charges never looked up.
+    The tasks are idempotent (the e-mail is claimed once; a refund acts only while pending, with
+    its idempotency key; the charge is stored only where none is)."""
+    found = {
+        "confirmation_emails": (services.booking_confirmations_unsent, booking_confirmation_send),
+        "refunds": (services.refunds_stuck, refund_execute),
+        "charge_lookups": (services.payments_without_charge, payment_charge_record_task),
+    }
+    swept = {}
+    for name, (stuck, task) in found.items():
+        ids = stuck(older_than_minutes=older_than_minutes)
+        for pk in ids:
+            task.delay(pk)
+        swept[name] = len(ids)
+    return swept
 
 
 @shared_task

@@ -240,10 +240,7 @@ def stripe_webhook(request):
     if created:
         from django.db import transaction
 
-        from .tasks import stripe_event_process
-
-        # robust: the event is stored; if the broker is down the stuck-event sweeper runs it later.
-        transaction.on_commit(lambda: stripe_event_process.delay(record.pk), robust=True)
+        transaction.on_commit(lambda: services.stripe_event_dispatch(event_pk=record.pk), robust=True)
     return HttpResponse(status=200)
 
 

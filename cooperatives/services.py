@@ -349,6 +349,43 @@ def _balance_sql() -> str:
     return f"SELECT COALESCE(SUM({q('amount')}), 0) FROM {table} WHERE {q('account_id')} = %s"  # noqa: S608
 
 
+@functools.cache
+def _balance_after_reversals_sql(recipient_field: str) -> str:
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    legs, reversals = q(JournalLeg._meta.db_table), q(TransferReversal._meta.db_table)
+    transfers, shares = q(Transfer._meta.db_table), q(Share._meta.db_table)
+    column = q(Share._meta.get_field(recipient_field).column)
+    # Only names from the models' metadata go into the text; the values are parameters.
+    return (
+        f"SELECT COALESCE((SELECT SUM(l.{q('amount')}) FROM {legs} l WHERE l.{q('account_id')} = %s), 0) "  # noqa: S608
+        f"- COALESCE((SELECT SUM(r.{q('amount')}) FROM {reversals} r "
+        f"INNER JOIN {transfers} t ON t.{q('id')} = r.{q('transfer_id')} "
+        f"INNER JOIN {shares} s ON s.{q('id')} = t.{q('share_id')} "
+        f"WHERE r.{q('status')} = %s AND t.{q('currency')} = %s AND s.{column} = %s), 0)"
+    )
+
+
+def payable_balance_after_reversals(*, recipient, currency: str) -> int:
+    """The payable balance as it will be once the transfer reversals still on their way are made.
+
+    A refund of a transferred share debits the recipient's payable at once (they owe us) and
+    queues a Stripe transfer reversal that recovers it; until the reversal is made, that
+    receivable must not also be netted against the recipient's next share, or it is recovered
+    twice. One statement: the legs and the reversals' status are read in the same snapshot.
+    """
+    from django.db import connection
+
+    account = ledger_account(kind=K.PAYABLE, currency=currency, recipient=recipient)
+    [(field, obj)] = _recipient_kwargs(recipient).items()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _balance_after_reversals_sql(field), [account.pk, TransferReversal.Status.STARTED, currency, obj.pk]
+        )
+        return int(cursor.fetchone()[0])
+
+
 def account_balance(*, account_id: int) -> int:
     """Sum of an account's legs (plain SQL: it runs in every routing task)."""
     from django.db import connection
@@ -547,6 +584,9 @@ def share_route(*, share_id: int, retry_owed: bool = False, charge_looked_up: bo
             transfer = _CHARGE_FIRST
         elif transfer is None:
             receivable = max(0, payable_balance(recipient=recipient, currency=share.currency) + share.remaining)
+            if receivable:  # rare: the recipient owes us; not what reversals on their way will recover
+                balance = payable_balance_after_reversals(recipient=recipient, currency=share.currency)
+                receivable = max(0, balance + share.remaining)
             netted = min(receivable, share.remaining)
             amount = share.remaining - netted
             if netted:
@@ -753,7 +793,24 @@ def outbox_relay(*, limit: int = 500) -> int:
     return len(published)
 
 
-def shares_sweep(*, older_than_minutes: int = 10) -> int:
+def transfer_reversals_sweep(*, older_than_minutes: float = 10) -> int:
+    """Re-enqueue transfer reversals still not made after a while: their task was lost (the
+    broker lost its data, or the task gave up on a long Stripe outage). The reversal is
+    idempotent: it acts only while started, with its own idempotency key."""
+    from .tasks import transfer_reversal_task
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stuck = list(
+        TransferReversal.objects.filter(status=TransferReversal.Status.STARTED, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for reversal_id in stuck:
+        transfer_reversal_task.delay(reversal_id)
+    return len(stuck)
+
+
+def shares_sweep(*, older_than_minutes: float = 10) -> int:
     """Re-enqueue shares stuck in PENDING (a lost task, a crashed worker)."""
     from .tasks import share_route_task
 

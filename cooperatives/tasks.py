@@ -46,9 +46,14 @@ def outbox_relay_task() -> int:
 
 
 @shared_task
-def routing_sweep() -> dict:
-    """Periodic: publish what the outbox still holds, re-enqueue shares stuck in pending."""
-    return {"relayed": services.outbox_relay(), "requeued": services.shares_sweep()}
+def routing_sweep(older_than_minutes: float = 10) -> dict:
+    """Periodic: publish what the outbox still holds, re-enqueue shares stuck in pending and
+    transfer reversals never made (their tasks were lost)."""
+    return {
+        "relayed": services.outbox_relay(),
+        "requeued": services.shares_sweep(older_than_minutes=older_than_minutes),
+        "reversals_requeued": services.transfer_reversals_sweep(older_than_minutes=older_than_minutes),
+    }
 
 
 @shared_task

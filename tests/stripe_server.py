@@ -18,7 +18,8 @@ Implemented (object shapes from Stripe's API reference, trimmed to the fields th
 * ``Idempotency-Key`` on POST: same key + same parameters replays the first response with
   ``Idempotent-Replayed: true``; same key + other parameters is a 400 ``idempotency_error``.
   ``forget_idempotency_keys()`` clears that memory (as Stripe does after 24 hours).
-* Fault injection: ``fail_next(n, status=500|429)``, ``delay_next(n, seconds)`` (the request
+* Fault injection: ``fail_next(n, status=500|429)``, ``fail_for(seconds, status=500)`` (an
+  outage: every request refused for that long), ``delay_next(n, seconds)`` (the request
   still runs after the delay, as a request that timed out on the client may well have),
   ``latency`` (seconds added to every request); ``forget_transfer`` and
   ``add_stray_transfer`` put Stripe and the ledger out of step for reconciliation tests.
@@ -189,6 +190,8 @@ class StripeServer:
         self.requests: list[LoggedRequest] = []
         self._state = _State()
         self._faults: list[_Fault] = []
+        self._outage_until = 0.0  # time.monotonic() until which every request is refused (fail_for)
+        self._outage_status = 500
         self._lock = threading.RLock()
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
@@ -252,6 +255,19 @@ class StripeServer:
                 for _ in range(n)
             ]
 
+    def fail_for(self, seconds: float, *, status: int = 500) -> None:
+        """An outage: answer every request with ``status`` (refused before it runs) for ``seconds``.
+
+        Queued ``fail_next``/``delay_next`` faults wait until it is over. ``fail_for(0)`` ends it.
+        """
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+            self._outage_status = status
+
+    @property
+    def in_outage(self) -> bool:
+        return time.monotonic() < self._outage_until
+
     def delay_next(
         self, n: int = 1, seconds: float = 1.0, *, method: str | None = None, path: str | None = None
     ) -> None:
@@ -306,6 +322,8 @@ class StripeServer:
     def _take_fault(self, method: str = "", path: str = "") -> _Fault | None:
         """The first queued fault that applies to this request (faults without a filter apply to any)."""
         with self._lock:
+            if time.monotonic() < self._outage_until:
+                return _Fault("status", status=self._outage_status)
             for index, fault in enumerate(self._faults):
                 if fault.matches(method, path):
                     return self._faults.pop(index)

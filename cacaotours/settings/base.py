@@ -117,9 +117,12 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, except that a Redis that does not answer is a miss, not a 500
+            # (cacaotours/core/cache.py); the timeouts keep a hung Redis from hanging requests.
+            "BACKEND": "cacaotours.core.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cacaotours",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 else:
@@ -300,6 +303,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-expired-holds": {"task": "bookings.tasks.booking_expire_holds", "schedule": 60.0},
     "send-departure-reminders": {"task": "bookings.tasks.booking_reminders_send", "schedule": 3600.0},
     "retry-stuck-stripe-events": {"task": "bookings.tasks.stripe_events_retry_stuck", "schedule": 300.0},
+    "bookings-sweep": {"task": "bookings.tasks.bookings_sweep", "schedule": 600.0},
     "routing-sweep": {"task": "cooperatives.tasks.routing_sweep", "schedule": 60.0},
     "reconcile-ledger": {"task": "cooperatives.tasks.ledger_reconcile", "schedule": crontab(hour=4, minute=15)},
 }

@@ -172,3 +172,18 @@ def test_expand_replaces_ids_with_their_objects_down_a_dotted_path(client, serve
     assert isinstance(server.payment_intents[intent_id]["latest_charge"], str)  # stored objects stay unexpanded
     with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
         client.v1.payment_intents.retrieve(intent_id, params={"expand": ["currency"]})
+
+
+def test_an_outage_refuses_every_request_until_it_is_over(client, server):
+    server.fail_next(1, status=429)
+    server.fail_for(600)
+
+    with pytest.raises(stripe.APIError):
+        client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "k-3"})
+    assert server.in_outage
+    server.fail_for(0)  # over: the queued 429 comes next, then the request runs
+    session = client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "k-3"})
+
+    assert not server.in_outage
+    assert [(r.status, r.injected) for r in server.requests] == [(500, "500")] * 3 + [(429, "429"), (200, "")]
+    assert list(server.sessions) == [session.id]

@@ -516,3 +516,25 @@ def test_save_details_then_pay_in_spanish(
     assert booking.status == B.CONFIRMED
     assert booking.language == "es"
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_the_event_is_handled_in_the_request(
+    monkeypatch, ready_booking, paid_session, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from bookings import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.stripe_event_process, "delay", broker_down)
+    _payment, event = paid_session
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(Client(), event)
+
+    assert response.status_code == 200
+    assert Booking.objects.get(pk=ready_booking.pk).status == B.CONFIRMED
+    assert StripeEvent.objects.get().status == StripeEvent.Status.PROCESSED

@@ -5,10 +5,14 @@ cancellation (≥ 14 days before) refunds everything; 7–13 days before, half (
 52.50 / 35.00 / 17.50 / 245.00).
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from freezegun import freeze_time
 
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
-from cooperatives import services
+from cooperatives import services, tasks
 from cooperatives.models import JournalEntry, PayoutBatch, PayoutLine, Share, Transfer, TransferReversal
 from cooperatives.services import LedgerError
 from tests.bookings.helpers import post_event
@@ -333,3 +337,83 @@ def test_every_entry_sums_to_zero_after_payouts_refunds_and_reversals(
     assert PayoutBatch.objects.count() == 1 and PayoutLine.objects.count() == 2
     run = services.reconcile()
     assert run.issue_count == 0
+
+
+# -- reversals on their way (found by the Redis fault benchmark, bench/faults.py) ------------------------
+
+
+@pytest.fixture
+def reversal_on_its_way(paid, monkeypatch, django_capture_on_commit_callbacks) -> TransferReversal:
+    """The booking is cancelled; the cooperative's transfer reversal is queued but not made yet."""
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.transfer_reversal_task, "delay", lambda reversal_id: None)
+        cancel(paid, django_capture_on_commit_callbacks)
+    reversal = TransferReversal.objects.get()
+    assert (reversal.status, reversal.amount) == (TransferReversal.Status.STARTED, 10500)
+    return reversal
+
+
+def test_a_share_routed_while_a_reversal_is_on_its_way_is_not_netted_against_it(
+    client, paid, reversal_on_its_way, connect, departure, traveller, django_capture_on_commit_callbacks
+):
+    """The refund's receivable is the reversal's to recover: netting it too would recover it twice."""
+    coop = shares_of(paid)[0].cooperative
+    assert balance(coop) == 10500  # the cooperative owes the refunded S/ 105.00 until the reversal is made
+
+    following = ready(departure, traveller)
+    pay_stripe(client, following, connect, django_capture_on_commit_callbacks)
+
+    next_share = shares_of(following)[0]
+    assert (next_share.status, next_share.amount, next_share.amount_netted) == (S.TRANSFERRED, 10500, 0)
+    assert connect.transfers[next_share.transfer.stripe_transfer_id]["amount"] == 10500
+    assert balance(coop) == 10500
+
+    tasks.transfer_reversal_task.delay(reversal_on_its_way.pk)  # the reversal arrives
+
+    reversal_on_its_way.refresh_from_db()
+    assert reversal_on_its_way.status == TransferReversal.Status.CREATED
+    assert balance(coop) == 0
+    # At Stripe the cooperative keeps S/ 105.00: the share of the booking that was not cancelled.
+    assert sorted((t["amount"], t["amount_reversed"]) for t in connect.transfers.values()) == [
+        (10500, 0),
+        (10500, 10500),
+    ]
+    assert shares_of(paid)[0].status == S.REVERSED
+    assert booking_equation(following) == (70000, 70000)
+    assert_ledger_balanced()
+
+
+def test_a_failed_reversal_is_netted_even_while_another_is_on_its_way(
+    client, paid, reversal_on_its_way, connect, departure, traveller, django_capture_on_commit_callbacks
+):
+    """Only the reversals still on their way are left out: what the recipient owes otherwise is netted."""
+    coop = shares_of(paid)[0].cooperative
+    TransferReversal.objects.filter(pk=reversal_on_its_way.pk).update(status=TransferReversal.Status.FAILED)
+
+    following = ready(departure, traveller)
+    pay_stripe(client, following, connect, django_capture_on_commit_callbacks)
+
+    next_share = shares_of(following)[0]
+    assert (next_share.status, next_share.amount_netted) == (S.TRANSFERRED, 10500)
+    assert len(connect.transfers) == 1
+    assert balance(coop) == 0
+    assert_ledger_balanced()
+
+
+def test_a_reversal_whose_task_was_lost_is_made_by_the_routing_sweep(paid, reversal_on_its_way, connect):
+    nothing = {"relayed": 0, "requeued": 0, "reversals_requeued": 0}
+    assert tasks.routing_sweep.delay().get() == nothing  # it may still be queued
+
+    with freeze_time(timezone.now() + timedelta(minutes=11), tick=True):
+        assert tasks.routing_sweep.delay().get() == {**nothing, "reversals_requeued": 1}
+
+    reversal_on_its_way.refresh_from_db()
+    [stripe_transfer] = connect.transfers.values()
+    assert reversal_on_its_way.status == TransferReversal.Status.CREATED
+    assert [r["id"] for r in stripe_transfer["reversals"]["data"]] == [reversal_on_its_way.stripe_reversal_id]
+    assert (stripe_transfer["amount"], stripe_transfer["amount_reversed"]) == (10500, 10500)
+    assert shares_of(paid)[0].status == S.REVERSED
+    assert balance(shares_of(paid)[0].cooperative) == 0
+    with freeze_time(timezone.now() + timedelta(minutes=30), tick=True):
+        assert tasks.routing_sweep.delay().get() == nothing
+    assert_ledger_balanced()

@@ -280,7 +280,7 @@ def test_the_sweeper_relays_what_the_outbox_still_holds(booking, no_relay, djang
     pay_simulated(booking, django_capture_on_commit_callbacks)
     assert outbox_rows() == [("share.route", 0, True)] * 3
 
-    assert tasks.routing_sweep.delay().get() == {"relayed": 3, "requeued": 0}
+    assert tasks.routing_sweep.delay().get() == {"relayed": 3, "requeued": 0, "reversals_requeued": 0}
 
     assert outbox_rows() == [("share.route", 1, False)] * 3
     assert [s.status for s in shares_of(booking)] == [S.TRANSFERRED, S.OWED, S.OWED]
@@ -300,7 +300,7 @@ def test_a_broker_failure_keeps_the_outbox_rows_and_the_confirmation(
         assert services.outbox_relay() == 0  # stops at the first failure
         assert outbox_rows() == [("share.route", 1, True), ("share.route", 0, True), ("share.route", 0, True)]
 
-    assert tasks.routing_sweep.delay().get() == {"relayed": 3, "requeued": 0}
+    assert tasks.routing_sweep.delay().get() == {"relayed": 3, "requeued": 0, "reversals_requeued": 0}
     assert outbox_rows() == [("share.route", 2, False), ("share.route", 1, False), ("share.route", 1, False)]
     assert [s.status for s in shares_of(booking)] == [S.TRANSFERRED, S.OWED, S.OWED]
 
@@ -312,13 +312,13 @@ def test_the_sweeper_requeues_shares_stuck_in_pending(booking, monkeypatch, djan
     assert outbox_rows() == [("share.route", 1, False)] * 3
     assert [s.status for s in shares_of(booking)] == [S.PENDING] * 3
 
-    assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 0}  # not stuck yet
+    assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 0, "reversals_requeued": 0}  # not stuck yet
     with freeze_time(timezone.now() + timedelta(minutes=11), tick=True):
-        assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 3}
+        assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 3, "reversals_requeued": 0}
 
     assert [s.status for s in shares_of(booking)] == [S.TRANSFERRED, S.OWED, S.OWED]
     with freeze_time(timezone.now() + timedelta(minutes=30), tick=True):
-        assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 0}
+        assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 0, "reversals_requeued": 0}
 
 
 # -- the client-side rate limit -----------------------------------------------------------------

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
+from django.core.cache.backends.redis import RedisCache
 from django.test import RequestFactory
 from django.urls import clear_url_caches
+from django.utils.module_loading import import_string
 
 from cacaotours.core import middleware
 from cacaotours.core.views import media_serve
@@ -350,7 +352,8 @@ def test_healthz_checks_postgresql_and_redis_when_configured(client):
     assert django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if not django_settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")
-    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache (failing soft when Redis is unreachable: cacaotours/core/cache.py)
+    assert issubclass(import_string(django_settings.CACHES["default"]["BACKEND"]), RedisCache)
 
     response = client.get("/healthz")
 
