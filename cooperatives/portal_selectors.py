@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, Sum, Value
-from django.db.models.functions import Concat, StrIndex, Substr, TruncMonth
+from django.db.models.functions import Concat, StrIndex, Substr
 from django.http import Http404
 from django.utils import timezone, translation
 
@@ -48,6 +48,7 @@ from .models import (
     JournalLeg,
     LedgerAccount,
     Membership,
+    PayableMonth,
     PayoutBatch,
     PayoutChangeRequest,
     PayoutLine,
@@ -340,22 +341,27 @@ class Dashboard:
         ]
 
 
-def _ledger_by_account(organisation, *, month_start: datetime, year_start: datetime) -> list[dict]:
-    """Per payable account in scope: the community-side sums by entry kind (1 query)."""
-    legs = JournalLeg.objects.filter(scope_q(organisation, "account__"), account__kind=LedgerAccount.Kind.PAYABLE)
+def _ledger_by_account(organisation, *, month_start: date, year_start: date) -> list[dict]:
+    """Per payable account in scope: the sums by entry kind, from the monthly totals (1 query).
+
+    ``PayableMonth`` holds the sum of the legs per account, currency, entry kind and Lima month,
+    so "since the first of this month (or year)" is "from this month's row on": the figures are
+    exactly those of the legs, from a few rows per account instead of every leg.
+    """
+    months = PayableMonth.objects.filter(scope_q(organisation, "account__"))
 
     def total(**conditions):
         return Sum("amount", filter=Q(**conditions), default=0)
 
     return list(
-        legs.values("account_id", "currency", *_recipient_fields("account__"))
+        months.values("account_id", "currency", *_recipient_fields("account__"))
         .annotate(
-            split=total(entry__kind=E.SPLIT),
-            split_month=total(entry__kind=E.SPLIT, entry__posted_at__gte=month_start),
-            split_year=total(entry__kind=E.SPLIT, entry__posted_at__gte=year_start),
-            refund=total(entry__kind=E.REFUND),
-            transfer=total(entry__kind__in=(E.TRANSFER, E.TRANSFER_REVERSAL)),
-            bank=total(entry__kind=E.BANK_PAYOUT),
+            split=total(kind=E.SPLIT),
+            split_month=total(kind=E.SPLIT, month__gte=month_start),
+            split_year=total(kind=E.SPLIT, month__gte=year_start),
+            refund=total(kind=E.REFUND),
+            transfer=total(kind__in=(E.TRANSFER, E.TRANSFER_REVERSAL)),
+            bank=total(kind=E.BANK_PAYOUT),
             balance=Sum("amount", default=0),
         )
         .order_by("currency", "account_id")
@@ -365,20 +371,19 @@ def _ledger_by_account(organisation, *, month_start: datetime, year_start: datet
 def dashboard(organisation, *, now: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows, in 5 queries whatever the size of the ledger.
 
-    1. ledger sums per payable account (→ per currency and per recipient), conditional sums;
-    2. the last 12 months of split credits, per month (``TruncMonth`` in Lima) and currency;
+    1. sums per payable account (→ per currency and per recipient), conditional sums over the
+       monthly payable totals (``PayableMonth``: a few rows per account, not every leg);
+    2. the last 12 months of split credits, per month and currency, from the same totals;
     3. shares per tour and currency;
     4. travellers of confirmed bookings with shares in scope (hosted / upcoming);
     5. unpaid lines of draft or exported payout batches.
     """
     now = now or timezone.now()
     today = lima_today(now)
-    month_start, _ = month_bounds(today.year, today.month)
-    year_start, _ = month_bounds(today.year, 1)
 
     currencies: dict[str, CurrencySummary] = {}
     recipients = []
-    for row in _ledger_by_account(organisation, month_start=month_start, year_start=year_start):
+    for row in _ledger_by_account(organisation, month_start=today.replace(day=1), year_start=date(today.year, 1, 1)):
         summary = currencies.setdefault(row["currency"], CurrencySummary(currency=row["currency"]))
         summary.earned_month -= row["split_month"]
         summary.earned_year -= row["split_year"]
@@ -432,26 +437,17 @@ def dashboard(organisation, *, now: datetime | None = None) -> Dashboard:
 
 
 def _charts(organisation, *, today: date, currencies: list[str]) -> list[Chart]:
+    """Split credits of the last 12 months per currency, from the monthly totals (1 query)."""
     months = _months_back(today, 12)
-    start, _ = month_bounds(months[0].year, months[0].month)
     rows = (
-        JournalLeg.objects.filter(
-            scope_q(organisation, "account__"),
-            account__kind=LedgerAccount.Kind.PAYABLE,
-            entry__kind=E.SPLIT,
-            entry__posted_at__gte=start,
-        )
-        .annotate(month=TruncMonth("entry__posted_at", tzinfo=LIMA))
+        PayableMonth.objects.filter(scope_q(organisation, "account__"), kind=E.SPLIT, month__gte=months[0])
         .values("month", "currency")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     series: dict[str, dict[date, int]] = defaultdict(dict)
     for row in rows:
-        month = row["month"]
-        if isinstance(month, datetime):
-            month = timezone.localtime(month, LIMA).date() if timezone.is_aware(month) else month.date()
-        series[row["currency"]][month.replace(day=1)] = -row["total"]
+        series[row["currency"]][row["month"]] = -row["total"]
     return [
         bar_chart(currency, [(m, series[currency].get(m, 0)) for m in months], current=months[-1])
         for currency in currencies
@@ -554,9 +550,12 @@ def _next_payouts(organisation) -> list[NextPayout]:
 
 
 def share_entries(organisation, *, since: date | None = None, until: date | None = None, tour_id=None, status=""):
-    """Shares in scope, newest first, as dicts (page them: 2 queries per page).
+    """The primary keys of the shares in scope, newest first (page them, then ``share_entry_rows``).
 
     ``since``/``until`` are Lima calendar days, both included, on the day the share was earned.
+    Only the keys: the count and the page then read the shares alone (joined to the booking only
+    to filter by tour), and ``share_entry_rows`` joins the details of the page's 25 rows, not of
+    every share in scope. 3 queries per page whatever the number of shares.
     """
     shares = Share.objects.filter(scope_q(organisation))
     if since:
@@ -567,7 +566,19 @@ def share_entries(organisation, *, since: date | None = None, until: date | None
         shares = shares.filter(booking__departure__tour_id=tour_id)
     if status:
         shares = shares.filter(status=status)
-    return shares.values(
+    return shares.order_by("-created_at", "-pk").values_list("pk", flat=True)
+
+
+def month_day_start(day: date, *, next_day: bool = False) -> datetime:
+    start = datetime(day.year, day.month, day.day, tzinfo=LIMA)
+    if next_day:
+        start = start + timedelta(days=1)
+    return start
+
+
+def share_entry_rows(page) -> list[dict]:
+    """A page of ``share_entries`` (primary keys) with recipient, tour title, money, reference (1 query)."""
+    details = Share.objects.filter(pk__in=list(page)).values(
         "pk",
         "created_at",
         "currency",
@@ -584,21 +595,10 @@ def share_entries(organisation, *, since: date | None = None, until: date | None
         "payout_line__batch_id",
         "payout_line__bank_reference",
         *_recipient_fields(),
-    ).order_by("-created_at", "-pk")
-
-
-def month_day_start(day: date, *, next_day: bool = False) -> datetime:
-    start = datetime(day.year, day.month, day.day, tzinfo=LIMA)
-    if next_day:
-        start = start + timedelta(days=1)
-    return start
-
-
-def share_entry_rows(page) -> list[dict]:
-    """Presentation of a page of ``share_entries``: recipient, tour title, money, reference."""
+    )
     statuses = dict(Share.Status.choices)
     rows = []
-    for row in page:
+    for row in details.order_by("-created_at", "-pk"):
         rows.append(
             {
                 "pk": row["pk"],

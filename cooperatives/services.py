@@ -19,10 +19,12 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,7 @@ from .models import (
     JournalLeg,
     LedgerAccount,
     OutboxMessage,
+    PayableMonth,
     PayoutBatch,
     PayoutLine,
     ReconciliationIssue,
@@ -1178,6 +1181,66 @@ def ledger_unbalanced_entries() -> list[int]:
     )
 
 
+def _payable_months_from_legs() -> dict[tuple, tuple[int, int]]:
+    """(account, currency, entry kind, Lima month) → (sum, number) of the payable legs (1 query)."""
+    lima = ZoneInfo("America/Lima")
+    totals = {}
+    rows = (
+        JournalLeg.objects.filter(account__kind=K.PAYABLE)
+        .annotate(month=TruncMonth("entry__posted_at", tzinfo=lima))
+        .values("account_id", "currency", "entry__kind", "month")
+        .annotate(amount=Sum("amount"), legs=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        month = row["month"]  # the first instant of the month in Lima
+        month = timezone.localtime(month, lima).date() if timezone.is_aware(month) else month.date()
+        totals[(row["account_id"], row["currency"], row["entry__kind"], month)] = (row["amount"], row["legs"])
+    return totals
+
+
+def payable_month_mismatches() -> list[str]:
+    """Monthly payable totals that differ from the sum of their legs (should always be empty).
+
+    ``PayableMonth`` is kept by a database trigger on the legs (migration cooperatives/0010);
+    this recomputes every total from the legs and compares.
+    """
+    from_legs = _payable_months_from_legs()
+    totals = {
+        (row["account_id"], row["currency"], row["kind"], row["month"]): (row["amount"], row["legs"])
+        for row in PayableMonth.objects.values("account_id", "currency", "kind", "month", "amount", "legs")
+    }
+    mismatches = []
+    for key in sorted(totals.keys() | from_legs.keys()):
+        kept, counted = totals.get(key, (0, 0)), from_legs.get(key, (0, 0))
+        if kept != counted:
+            account_id, currency, kind, month = key
+            mismatches.append(
+                f"account #{account_id} {currency} {kind} {month:%Y-%m}: total {kept[0]} over {kept[1]} legs, "
+                f"the legs sum to {counted[0]} over {counted[1]}"
+            )
+    return mismatches
+
+
+def payable_months_rebuild() -> int:
+    """Recompute every monthly payable total from the legs (the repair for a payable_month_mismatch).
+
+    On PostgreSQL the legs are locked against inserts (SHARE) until the rebuild commits, so the
+    trigger and the rebuild never count a leg twice. Returns the number of totals written.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(JournalLeg._meta.db_table)} IN SHARE MODE")
+        PayableMonth.objects.all().delete()
+        rows = PayableMonth.objects.bulk_create(
+            PayableMonth(account_id=account_id, currency=currency, kind=kind, month=month, amount=amount, legs=legs)
+            for (account_id, currency, kind, month), (amount, legs) in _payable_months_from_legs().items()
+        )
+    logger.warning("monthly payable totals rebuilt from the legs: %s rows", len(rows))
+    return len(rows)
+
+
 def reconcile(*, since=None) -> ReconciliationRun:
     """Compare the ledger with Stripe and re-check the invariants; record every mismatch.
 
@@ -1186,7 +1249,8 @@ def reconcile(*, since=None) -> ReconciliationRun:
     Stripe has reversed as much of it as the ledger says; (2) every transfer Stripe holds for the
     booking's transfer group is in the ledger; (3) the fee the ledger booked for each charge is
     the fee of the charge's balance transaction; (4) shares + operator revenue = captured −
-    refunded. Globally: every journal entry sums to zero per currency.
+    refunded. Globally: every journal entry sums to zero per currency, and every monthly payable
+    total (the leader portal's figures) equals the sum of its legs.
     """
     run = ReconciliationRun.objects.create()
     issues = []
@@ -1197,6 +1261,8 @@ def reconcile(*, since=None) -> ReconciliationRun:
 
     for entry_id in ledger_unbalanced_entries():
         report(kinds.UNBALANCED_ENTRY, None, f"journal entry #{entry_id}")
+    for mismatch in payable_month_mismatches():
+        report(kinds.PAYABLE_MONTH_MISMATCH, None, mismatch)
     bookings = Booking.objects.filter(shares__isnull=False)
     revenue_legs = JournalLeg.objects.filter(account__kind=K.REVENUE, entry__booking__isnull=False)
     if since is not None:

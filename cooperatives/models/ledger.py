@@ -155,6 +155,41 @@ class JournalLeg(models.Model):
         return f"{self.account} {Money(self.amount, self.currency)}"
 
 
+class PayableMonth(models.Model):
+    """The legs of one payable account summed per currency, entry kind and Lima calendar month.
+
+    Written by the database only, never by the code: a trigger on the legs (migration
+    cooperatives/0010) adds every inserted leg on a payable account to its row in the same
+    statement, so in any transaction the totals equal the sum of the legs it can see. Legs are
+    never changed or deleted (PostgreSQL refuses it), so inserts are all it has to follow. The
+    leader portal's dashboard reads these few rows instead of every leg (docs/ledger.md).
+    """
+
+    account = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="months",
+        db_index=False,  # the unique constraint's index starts with the account
+        verbose_name=_("ledger account"),
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    kind = models.CharField(_("entry kind"), max_length=20, choices=JournalEntry.Kind.choices)
+    month = models.DateField(_("month"), help_text=_("First day of the calendar month in Lima."))
+    amount = models.BigIntegerField(_("amount"), help_text=_("Minor units; sum of the legs (debit positive)."))
+    legs = models.PositiveIntegerField(_("legs"))
+
+    class Meta:
+        ordering = ("account", "month", "kind")
+        verbose_name = _("monthly payable total")
+        verbose_name_plural = _("monthly payable totals")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "currency", "kind", "month"], name="payable_month_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.month:%Y-%m} {self.kind}: {Money(self.amount, self.currency)}"
+
+
 class Share(RecipientFields, TimeStamped):
     """One recipient's part of one payment. ``amount`` never changes; reversals accumulate."""
 
@@ -393,6 +428,7 @@ class ReconciliationIssue(models.Model):
         FEE_MISMATCH = "fee_mismatch", _("Fee differs from the balance transaction")
         UNBALANCED_ENTRY = "unbalanced_entry", _("Journal entry does not sum to zero")
         BOOKING_EQUATION = "booking_equation", _("Shares + revenue + fees ≠ captured − refunded")
+        PAYABLE_MONTH_MISMATCH = "payable_month_mismatch", _("Monthly payable total differs from its legs")
 
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="issues", verbose_name=_("run"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)

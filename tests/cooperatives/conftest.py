@@ -26,6 +26,7 @@ from cooperatives.models import (
     JournalLeg,
     LedgerAccount,
     OutboxMessage,
+    PayableMonth,
     PayoutBatch,
     PayoutLine,
     Share,
@@ -200,6 +201,7 @@ def assert_ledger_balanced() -> None:
     assert totals, "no journal entry at all"
     assert {key: total for key, total in totals.items() if total} == {}
     assert services.ledger_unbalanced_entries() == []
+    assert services.payable_month_mismatches() == []  # the dashboard's monthly totals follow the legs
 
 
 def balance(recipient, currency: str = "PEN") -> int:
@@ -243,6 +245,9 @@ def ledger_snapshot() -> dict:
         "accounts": list(LedgerAccount.objects.order_by("pk").values_list("pk", "key")),
         "entries": list(JournalEntry.objects.order_by("pk").values_list("pk", "kind", "idempotency_key")),
         "legs": list(JournalLeg.objects.order_by("pk").values_list("pk", "entry_id", "account_id", "amount")),
+        "payable_months": list(
+            PayableMonth.objects.order_by("pk").values_list("pk", "account_id", "kind", "month", "amount", "legs")
+        ),
         "shares": list(
             Share.objects.order_by("pk").values_list(
                 "pk",
