@@ -335,17 +335,27 @@ def payment_fee_post(*, payment: Payment, fee: int, currency: str) -> JournalEnt
 
 
 def payable_balance(*, recipient, currency: str) -> int:
-    """Signed balance of a recipient's payable account: negative = we owe them."""
+    """Signed balance of a recipient's payable account: negative = we owe them.
+
+    Read from the account's monthly totals (``PayableMonth``, kept by a trigger in the same
+    statement as the legs): a few rows, where summing the legs grows with the recipient's history.
+    """
+    from django.db import connection
+
     account = ledger_account(kind=K.PAYABLE, currency=currency, recipient=recipient)
-    return account_balance(account_id=account.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_balance_sql(), [account.pk])
+        return int(cursor.fetchone()[0])
 
 
 @functools.cache
 def _balance_sql() -> str:
     from django.db import connection
 
+    from .models import PayableMonth
+
     q = connection.ops.quote_name
-    table = q(JournalLeg._meta.db_table)
+    table = q(PayableMonth._meta.db_table)
     return f"SELECT COALESCE(SUM({q('amount')}), 0) FROM {table} WHERE {q('account_id')} = %s"  # noqa: S608
 
 
@@ -354,12 +364,14 @@ def _balance_after_reversals_sql(recipient_field: str) -> str:
     from django.db import connection
 
     q = connection.ops.quote_name
-    legs, reversals = q(JournalLeg._meta.db_table), q(TransferReversal._meta.db_table)
+    from .models import PayableMonth
+
+    months, reversals = q(PayableMonth._meta.db_table), q(TransferReversal._meta.db_table)
     transfers, shares = q(Transfer._meta.db_table), q(Share._meta.db_table)
     column = q(Share._meta.get_field(recipient_field).column)
     # Only names from the models' metadata go into the text; the values are parameters.
     return (
-        f"SELECT COALESCE((SELECT SUM(l.{q('amount')}) FROM {legs} l WHERE l.{q('account_id')} = %s), 0) "  # noqa: S608
+        f"SELECT COALESCE((SELECT SUM(m.{q('amount')}) FROM {months} m WHERE m.{q('account_id')} = %s), 0) "  # noqa: S608
         f"- COALESCE((SELECT SUM(r.{q('amount')}) FROM {reversals} r "
         f"INNER JOIN {transfers} t ON t.{q('id')} = r.{q('transfer_id')} "
         f"INNER JOIN {shares} s ON s.{q('id')} = t.{q('share_id')} "
@@ -383,15 +395,6 @@ def payable_balance_after_reversals(*, recipient, currency: str) -> int:
         cursor.execute(
             _balance_after_reversals_sql(field), [account.pk, TransferReversal.Status.STARTED, currency, obj.pk]
         )
-        return int(cursor.fetchone()[0])
-
-
-def account_balance(*, account_id: int) -> int:
-    """Sum of an account's legs (plain SQL: it runs in every routing task)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(_balance_sql(), [account_id])
         return int(cursor.fetchone()[0])
 
 
