@@ -32,6 +32,7 @@ import time
 from bench.common import RESULTS, Redis, Usage, Worker, django_setup, log, percentile, section_main
 from tests.stripe_server import StripeServer
 
+DEFAULT_POOL = "prefork:2"  # the worker's pool: --routing-pool threads:4 for a thread pool
 DEFAULT_BOOKINGS = 10_000  # the size (~40,000 shares); --routing-bookings 1000 for a quick run
 DEFAULT_LIVE_SECONDS = 60
 LIVE_LATENCY = 0.3
@@ -190,7 +191,9 @@ def split_all(payment_ids: list[int]) -> float:
     return time.monotonic() - started
 
 
-def throughput(section, stripe_server, redis, env: dict[str, str], n_bookings: int, recipients_all, users) -> dict:
+def throughput(
+    section, stripe_server, redis, env: dict[str, str], n_bookings: int, recipients_all, users, pool=("prefork", 2)
+) -> dict:
     from bench.data import tour_with_rules
     from cacaotours.celery import app
     from cooperatives.models import OutboxMessage, Share, Transfer
@@ -212,7 +215,7 @@ def throughput(section, stripe_server, redis, env: dict[str, str], n_bookings: i
     from django.db import connections
 
     connections.close_all()
-    worker = Worker({**env, "STRIPE_CALLS_PER_SECOND": "100000"}, "routing", pool="prefork", concurrency=2)
+    worker = Worker({**env, "STRIPE_CALLS_PER_SECOND": "100000"}, "routing", pool=pool[0], concurrency=pool[1])
     figures = {
         "bookings": n_bookings,
         "shares": n_shares,
@@ -294,7 +297,9 @@ def share_route_in_process(stripe_server, tours, users, *, offset: int, bookings
     }
 
 
-def live(section, stripe_server, redis, env: dict[str, str], seconds: int, recipients_all, users) -> dict:
+def live(
+    section, stripe_server, redis, env: dict[str, str], seconds: int, recipients_all, users, pool=("prefork", 2)
+) -> dict:
     from django.db import connections
     from django.db.models import Max
 
@@ -311,7 +316,7 @@ def live(section, stripe_server, redis, env: dict[str, str], seconds: int, recip
     log(f"routing (live): {seconds} bookings to the checkout")
     waiting = [booking_at_checkout(departure, users[i % len(users)], adults=2) for i in range(seconds)]
     connections.close_all()
-    worker = Worker({**env, "STRIPE_CALLS_PER_SECOND": "20"}, "routing-live", pool="prefork", concurrency=2)
+    worker = Worker({**env, "STRIPE_CALLS_PER_SECOND": "20"}, "routing-live", pool=pool[0], concurrency=pool[1])
     sent_at: dict[int, float] = {}
     requests_before = len(stripe_server.requests)
     try:
@@ -373,6 +378,8 @@ def body(section, options: dict) -> None:
 
     n_bookings = int(options.get("bookings", DEFAULT_BOOKINGS))
     live_seconds = int(options.get("live_seconds", DEFAULT_LIVE_SECONDS))
+    pool_name, _, pool_size = options.get("pool", DEFAULT_POOL).partition(":")
+    pool = (pool_name, int(pool_size or 2))
     stripe_server = IndexedStripeServer().start()
     redis = None
     try:
@@ -389,12 +396,12 @@ def body(section, options: dict) -> None:
         recipients_all = recipients(stripe_server, "rt", coops=4, funds=4, farms=4)
         users = travellers("routing", 50)
         log(f"routing: fake Stripe on {stripe_server.url}, Redis: {redis.label}")
-        first = throughput(section, stripe_server, redis, env, n_bookings, recipients_all, users)
+        first = throughput(section, stripe_server, redis, env, n_bookings, recipients_all, users, pool)
         section.details["throughput"] = first
         report_throughput(section, first)
         if live_seconds > 0:
             before = len(stripe_server.requests)
-            second = live(section, stripe_server, redis, env, live_seconds, recipients_all, users)
+            second = live(section, stripe_server, redis, env, live_seconds, recipients_all, users, pool)
             second["stripe_requests_per_booking"] = round(
                 (len(stripe_server.requests) - before) / second["bookings"], 1
             )

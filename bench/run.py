@@ -335,6 +335,7 @@ def main() -> int:
     parser.add_argument("--webhook-events", type=int, default=1000, help="webhooks: events per phase (default 1000)")
     parser.add_argument("--routing-bookings", type=int, default=None, help="routing: confirmed bookings (phase 1)")
     parser.add_argument("--routing-live-seconds", type=int, default=None, help="routing: 1 booking/s for this long")
+    parser.add_argument("--routing-pool", default=None, help="routing: worker pool, e.g. prefork:2 or threads:4")
     parser.add_argument("--faults", default="", help="faults: runs (redis,postgres,stripe; default all)")
     parser.add_argument("--fault-seconds", type=int, default=None, help="faults: Stripe outage, seconds (default 60)")
     parser.add_argument("--redis-fault-seconds", type=int, default=None, help="faults: Redis outage (default 12)")
@@ -357,7 +358,11 @@ def main() -> int:
     options = {
         "rush": {"configs": args.rush_configs},
         "webhooks": {"events": str(args.webhook_events)},
-        "routing": {"bookings": args.routing_bookings, "live_seconds": args.routing_live_seconds},
+        "routing": {
+            "bookings": args.routing_bookings,
+            "live_seconds": args.routing_live_seconds,
+            "pool": args.routing_pool,
+        },
         "faults": {
             "runs": args.faults,
             "stripe_seconds": args.fault_seconds,
