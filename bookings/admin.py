@@ -49,7 +49,23 @@ class ParticipantInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentMoneyMixin:
+    """The payment's amounts as money (the model stores minor units and a currency)."""
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return Money(obj.amount, obj.currency)
+
+    @admin.display(description=_("received"), ordering="amount_received")
+    def received_display(self, obj):
+        return Money(obj.amount_received, obj.currency)
+
+    @admin.display(description=_("refunded"), ordering="amount_refunded")
+    def refunded_display(self, obj):
+        return Money(obj.amount_refunded, obj.currency)
+
+
+class PaymentInline(PaymentMoneyMixin, ReadOnlyInline):
     model = Payment
     fields = (
         "created_at",
@@ -63,18 +79,6 @@ class PaymentInline(ReadOnlyInline):
     )
     readonly_fields = fields
     show_change_link = True
-
-    @admin.display(description=_("amount"))
-    def amount_display(self, obj):
-        return Money(obj.amount, obj.currency)
-
-    @admin.display(description=_("received"))
-    def received_display(self, obj):
-        return Money(obj.amount_received, obj.currency)
-
-    @admin.display(description=_("refunded"))
-    def refunded_display(self, obj):
-        return Money(obj.amount_refunded, obj.currency)
 
 
 # -- list filters ------------------------------------------------------------------------------
@@ -265,10 +269,9 @@ class BookingAdmin(admin.ModelAdmin):
         "status",
         "adults",
         "children",
-        "currency",
-        "adult_price",
-        "child_price",
-        "total_amount",
+        "adult_price_display",
+        "child_price_display",
+        "total_display",
         "expires_at",
         "confirmed_at",
         "cancelled_at",
@@ -298,7 +301,7 @@ class BookingAdmin(admin.ModelAdmin):
         ),
         (
             _("Travellers and price"),
-            {"fields": ("adults", "children", "currency", "adult_price", "child_price", "total_amount")},
+            {"fields": ("adults", "children", "adult_price_display", "child_price_display", "total_display")},
         ),
         (
             _("Contact"),
@@ -336,6 +339,14 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.display(description=_("total"), ordering="total_amount")
     def total_display(self, obj):
         return obj.total
+
+    @admin.display(description=_("price per adult"))
+    def adult_price_display(self, obj):
+        return Money(obj.adult_price, obj.currency)
+
+    @admin.display(description=_("price per child"))
+    def child_price_display(self, obj):
+        return Money(obj.child_price, obj.currency)
 
     def save_model(self, request, obj, form, change):
         """Contact details only, through the service (the other fields are read-only)."""
@@ -510,15 +521,21 @@ class ReasonDisplayMixin:
         return selectors.stored_reason(obj.reason)
 
 
+class RefundMoneyMixin:
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return Money(obj.amount, obj.payment.currency)
+
+
 class PaymentTransitionInline(ReasonDisplayMixin, ReadOnlyInline):
     model = PaymentTransition
     fields = ("created_at", "from_status", "to_status", "actor", "reason_display")
     readonly_fields = fields
 
 
-class RefundInline(ReasonDisplayMixin, ReadOnlyInline):
+class RefundInline(RefundMoneyMixin, ReasonDisplayMixin, ReadOnlyInline):
     model = Refund
-    fields = ("created_at", "amount", "status", "reason_display", "stripe_refund_id", "idempotency_key", "created_by")
+    fields = ("created_at", "amount_display", "status", "reason_display", "stripe_refund_id", "idempotency_key", "created_by")
     readonly_fields = fields
 
 
@@ -534,28 +551,50 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(PaymentMoneyMixin, ReadOnlyAdmin):
     list_display = (
         "booking",
         "provider",
         "status",
-        "amount",
-        "currency",
-        "amount_received",
-        "amount_refunded",
+        "amount_display",
+        "received_display",
+        "refunded_display",
         "created_at",
     )
     list_filter = ("status", "provider", "currency")
     search_fields = ("booking__reference", "checkout_session_id", "payment_intent_id", "charge_id")
+    fields = readonly_fields = (
+        "booking",
+        "provider",
+        "status",
+        "amount_display",
+        "received_display",
+        "refunded_display",
+        "checkout_session_id",
+        "payment_intent_id",
+        "charge_id",
+        "created_at",
+        "updated_at",
+    )
     list_select_related = ("booking",)
     inlines = (RefundInline, PaymentTransitionInline)
 
 
 @admin.register(Refund)
-class RefundAdmin(ReasonDisplayMixin, ReadOnlyAdmin):
-    list_display = ("payment", "amount", "status", "reason_display", "stripe_refund_id", "created_at")
+class RefundAdmin(RefundMoneyMixin, ReasonDisplayMixin, ReadOnlyAdmin):
+    list_display = ("payment", "amount_display", "status", "reason_display", "stripe_refund_id", "created_at")
     list_filter = ("status",)
     search_fields = ("payment__booking__reference", "stripe_refund_id", "idempotency_key")
+    fields = readonly_fields = (
+        "payment",
+        "amount_display",
+        "status",
+        "reason_display",
+        "stripe_refund_id",
+        "idempotency_key",
+        "created_by",
+        "created_at",
+    )
     list_select_related = ("payment__booking",)
 
 

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Concat, StrIndex, Substr
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from bookings.models import Booking, BookingStatus, Participant
@@ -80,6 +81,20 @@ def memberships_for_user(user) -> list[Membership]:
             _annotate(membership.cooperative or membership.fund, membership)
         user._portal_memberships = cached
     return cached
+
+
+def portal_home_url(user) -> str | None:
+    """Where the portal starts for ``user``: their dashboard with one organisation, the
+    chooser with several, None for people without a membership (travellers, most staff)."""
+    memberships = memberships_for_user(user)
+    if not memberships:
+        return None
+    if len(memberships) == 1:
+        organisation = memberships[0].cooperative or memberships[0].fund
+        return reverse(
+            "portal:dashboard", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk}
+        )
+    return reverse("portal:index")
 
 
 def _annotate(organisation, membership: Membership):

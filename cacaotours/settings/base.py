@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cacaotours.core.context_processors.site",
+                "cooperatives.context_processors.portal",
             ],
         },
     },
@@ -315,6 +316,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "bookings:list"
+# Members of a cooperative or fund land on their portal after signing in (cooperatives/accounts.py).
+ACCOUNT_ADAPTER = "cooperatives.accounts.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
