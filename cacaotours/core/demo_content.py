@@ -129,13 +129,13 @@ ROUTES = [
             "chocolate workshop with the women who also make natural cosmetics from cocoa butter. Part of every "
             "booking goes to the cooperative, the host family and the women's group.",
             "En Quillabamba el aire está cargado del aroma de los frutales y del cacao que fermenta en cajones de "
-            "madera. Agricultores como Don Manuel te invitan a probar la pulpa tibia del cacao recién abierto: un "
-            "estallido de dulzura tropical que te recuerda lo lejos que estás de los Andes de Cusco.\n\n"
+            "madera. Agricultores como Don Manuel le invitan a probar la pulpa tibia del cacao recién abierto: un "
+            "estallido de dulzura tropical que le recuerda lo lejos que está de los Andes de Cusco.\n\n"
             "El cacao llegó a los Andes hace miles de años. Los incas lo apreciaban por su sabor y lo ofrecían a "
             "la Pachamama, la Madre Tierra, como símbolo de abundancia y gratitud. Hoy las familias del valle "
             "siguen cultivando pequeñas parcelas con métodos orgánicos heredados de generación en generación. Lo "
             "que necesitan no es producir más, sino que su cacao se valore más.\n\n"
-            "En esta ruta sigues el grano de la flor a la tableta: cosecha, fermentación, secado, tostado y un "
+            "En esta ruta usted sigue el grano de la flor a la tableta: cosecha, fermentación, secado, tostado y un "
             "taller de chocolate con las mujeres que además elaboran cosmética natural con manteca de cacao. Una "
             "parte de cada reserva va a la cooperativa, a la familia anfitriona y al grupo de mujeres.",
         ),
@@ -169,8 +169,8 @@ ROUTES = [
             "Maranura. El cacao crece en el fondo del valle; más arriba, el café crece a la sombra del bosque de "
             "neblina.\n\n"
             "Muchos agricultores trabajan con organizaciones de conservación para replantar árboles nativos y "
-            "proteger las fuentes de agua de sus comunidades. Una visita es más que una degustación: aprendes cómo "
-            "la agroforestería protege el dosel del bosque y los medios de vida que crecen bajo él, y duermes en "
+            "proteger las fuentes de agua de sus comunidades. Una visita es más que una degustación: usted aprende "
+            "cómo la agroforestería protege el dosel del bosque y los medios de vida que crecen bajo él, y duerme en "
             "ecolodges familiares que funcionan con energía solar.\n\n"
             "Como dice Domingo, fundador de Kallpa, tras su taller de PROMPERÚ en Costa Rica: la sostenibilidad no "
             "es un añadido, es una forma de vida que abarca a la comunidad, la educación local y el orgullo de "
@@ -210,7 +210,7 @@ ROUTES = [
             "Con la asesoría técnica de Conservación Amazónica – ACCA, la asociación acordó compras con la "
             "Cooperativa Agrobosque, que la apoya en la poscosecha, la calidad y la certificación orgánica, y le abre "
             "las puertas a ferias nacionales como ExpoAmazónica.\n\n"
-            "Con un guía local recorres las parcelas agroforestales, ves cómo se procesa la cosecha y pruebas cacao "
+            "Con un guía local usted recorre las parcelas agroforestales, ve cómo se procesa la cosecha y prueba cacao "
             "amazónico junto al río. Una parte de cada reserva va a la asociación, a las familias anfitrionas y a la "
             "formación de jóvenes en agricultura sostenible.",
         ),
@@ -490,7 +490,7 @@ FARMS = [
         "longitude": Decimal("-72.701800"),
         "summary": T(
             "Taste warm cacao pulp straight from the pod with Don Manuel, among mango, avocado and citrus trees.",
-            "Prueba la pulpa tibia del cacao recién abierto con Don Manuel, entre mangos, paltos y cítricos.",
+            "Pruebe la pulpa tibia del cacao recién abierto con Don Manuel, entre mangos, paltos y cítricos.",
         ),
         "story": T(
             "Don Manuel's family has farmed this hillside above the Vilcanota for three generations. Their cacao "
@@ -503,7 +503,7 @@ FARMS = [
             "La familia de Don Manuel cultiva esta ladera sobre el Vilcanota desde hace tres generaciones. Su cacao "
             "crece a la sombra de mangos, paltos, naranjos y árboles nativos, y los cajones de fermentación de "
             "madera están junto a la casa, así que toda la chacra huele a fruta y a cacao.\n\n"
-            "A Don Manuel le gusta empezar cada visita igual: abre una mazorca madura y te ofrece la pulpa blanca y "
+            "A Don Manuel le gusta empezar cada visita igual: abre una mazorca madura y le ofrece la pulpa blanca y "
             "tibia. Luego muestra cómo el grano fermenta seis días, se seca al sol y se tuesta a leña. El almuerzo lo "
             "cocina la familia con lo que da la chacra. La familia ha replantado árboles nativos a lo largo de la "
             "quebrada bajo la finca.",
@@ -653,8 +653,8 @@ FARMS = [
             "El café de Elena Mamani crece bajo pacaes y árboles nativos en laderas adonde llegan las nubes cada "
             "tarde. La familia cuida el vivero comunal del fondo de reforestación del bosque de neblina: cada viajero "
             "siembra un plantón y recibe sus coordenadas.\n\n"
-            "Al amanecer el bosque sobre la finca se llena de aves; después del desayuno cosechas cerezas rojas y por "
-            "la tarde tuestas y catas el café con la familia.",
+            "Al amanecer el bosque sobre la finca se llena de aves; después del desayuno usted cosecha cerezas rojas "
+            "y por la tarde tuesta y cata el café con la familia.",
         ),
         "payout_method": "bank_transfer",
         "bank_name": "BBVA Perú",
@@ -753,21 +753,21 @@ MEET_QUILLABAMBA = T(
 )
 MEET_CUSCO = T(
     "Kallpa Travel office in the historic centre of Cusco (the address is in your confirmation e-mail)",
-    "Oficina de Kallpa Travel en el centro histórico de Cusco (la dirección está en tu correo de confirmación)",
+    "Oficina de Kallpa Travel en el centro histórico de Cusco (la dirección está en su correo de confirmación)",
 )
 MEET_MALDONADO = T(
     "Hotel pick-up in Puerto Maldonado, or the Plaza de Armas of Puerto Maldonado",
-    "Recojo en tu hotel de Puerto Maldonado, o en la Plaza de Armas de Puerto Maldonado",
+    "Recojo en su hotel de Puerto Maldonado, o en la Plaza de Armas de Puerto Maldonado",
 )
 
 INC_GUIDE = T("Bilingual local guide (Spanish and English)", "Guía local bilingüe (español e inglés)")
 INC_TRANSPORT = T("Transport in a private vehicle", "Transporte en vehículo privado")
 INC_LUNCH = T("Lunch cooked by the host family", "Almuerzo preparado por la familia anfitriona")
 INC_TASTING = T("Cacao and chocolate tasting", "Degustación de cacao y chocolate")
-INC_BAR = T("A chocolate bar you make yourself", "Una tableta de chocolate hecha por ti")
+INC_BAR = T("A chocolate bar you make yourself", "Una tableta de chocolate hecha por usted")
 INC_SHARE = T(
     "The community share of your booking, paid to the families and funds listed",
-    "La parte comunitaria de tu reserva, pagada a las familias y fondos indicados",
+    "La parte comunitaria de su reserva, pagada a las familias y fondos indicados",
 )
 INC_LODGE = T(
     "Nights in family eco-lodges (shared bathroom on some nights)",
@@ -819,9 +819,9 @@ TOURS = [
             "and, in the afternoon, make your own bar with the Warmikuna women's group in Sambaray.\n\n"
             "It is a lifestyle exchange more than a tasting: the family shares lunch, stories of the valley and how "
             "agroforestry keeps both the trees and their income alive.",
-            "Pasa un día con la familia de Don Manuel y sigue el cacao del árbol a la tableta. Pruebas la pulpa tibia "
-            "de la mazorca, abres los cajones de fermentación, volteas el grano que se seca, lo tuestas a leña y, por "
-            "la tarde, haces tu propia tableta con el grupo de mujeres Warmikuna en Sambaray.\n\n"
+            "Pase un día con la familia de Don Manuel y siga el cacao del árbol a la tableta. Usted prueba la pulpa "
+            "tibia de la mazorca, abre los cajones de fermentación, voltea el grano que se seca, lo tuesta a leña "
+            "y, por la tarde, hace su propia tableta con el grupo de mujeres Warmikuna en Sambaray.\n\n"
             "Es un intercambio de vida más que una degustación: la familia comparte el almuerzo, historias del valle "
             "y cómo la agroforestería mantiene vivos los árboles y su ingreso.",
         ),
@@ -872,7 +872,7 @@ TOURS = [
                 T("Harvest and taste fresh cacao pulp", "Cosecha y prueba de la pulpa fresca"),
                 T(
                     "Choose a ripe pod, cut it open and taste the warm, sweet pulp.",
-                    "Elige una mazorca madura, ábrela y prueba la pulpa tibia y dulce.",
+                    "Elija una mazorca madura, ábrala y pruebe la pulpa tibia y dulce.",
                 ),
                 "don-manuel-family-farm",
             ),
@@ -884,7 +884,7 @@ TOURS = [
                 T("The fermentation boxes", "Los cajones de fermentación"),
                 T(
                     "Smell and feel the beans on each of the six days of fermentation.",
-                    "Huele y toca el grano en cada uno de los seis días de fermentación.",
+                    "Huela y toque el grano en cada uno de los seis días de fermentación.",
                 ),
                 "don-manuel-family-farm",
             ),
@@ -896,7 +896,7 @@ TOURS = [
                 T("Drying in the sun", "Secado al sol"),
                 T(
                     "Turn the beans on the raised drying beds and learn to judge when they are ready.",
-                    "Voltea el grano en las tarimas de secado y aprende a saber cuándo está listo.",
+                    "Voltee el grano en las tarimas de secado y aprenda a saber cuándo está listo.",
                 ),
                 "don-manuel-family-farm",
             ),
@@ -918,7 +918,7 @@ TOURS = [
                 time(14, 0),
                 "roasting",
                 T("Roasting over a wood fire", "Tostado a leña"),
-                T("Roast, crack and winnow the beans by hand.", "Tuesta, quiebra y descascara el grano a mano."),
+                T("Roast, crack and winnow the beans by hand.", "Tueste, quiebre y descascare el grano a mano."),
                 "don-manuel-family-farm",
             ),
             _stop(
@@ -929,7 +929,7 @@ TOURS = [
                 T("Chocolate workshop with the Warmikuna women", "Taller de chocolate con las mujeres Warmikuna"),
                 T(
                     "Grind on a stone batán, temper on marble and mould your own bar.",
-                    "Muele en batán de piedra, tempera sobre mármol y moldea tu propia tableta.",
+                    "Muela en batán de piedra, tempere sobre mármol y moldee su propia tableta.",
                 ),
                 "sambaray-chocolate-house",
             ),
@@ -977,9 +977,9 @@ TOURS = [
         ],
         "departures": {"weekdays": [1, 3, 5], "time": time(7, 30), "capacity": 12, "closed": 2},
         "photos": [
-            ("hands", T("Taste the pulp straight from the pod", "Prueba la pulpa directo de la mazorca")),
+            ("hands", T("Taste the pulp straight from the pod", "Pruebe la pulpa directo de la mazorca")),
             ("fermentation", T("Fermentation at Don Manuel's", "Fermentación en la chacra de Don Manuel")),
-            ("chocolate", T("Your own bar to take home", "Tu propia tableta para llevar")),
+            ("chocolate", T("Your own bar to take home", "Su propia tableta para llevar")),
         ],
     },
     {
@@ -991,7 +991,7 @@ TOURS = [
         ),
         "summary": T(
             "An afternoon workshop in Sambaray: roast and grind cacao, temper a bar and make a cocoa-butter balm.",
-            "Un taller de tarde en Sambaray: tuesta y muele cacao, tempera una tableta y prepara un bálsamo de "
+            "Un taller de tarde en Sambaray: tueste y muela cacao, tempere una tableta y prepare un bálsamo de "
             "manteca de cacao.",
         ),
         "description": T(
@@ -1000,9 +1000,9 @@ TOURS = [
             "scented with herbs from the valley.\n\n"
             "Women's groups like this one spread the income of the harvest through the whole community. The workshop "
             "is held in Spanish and Quechua, with an English-speaking guide.",
-            "Las mujeres del grupo Warmikuna abren su taller por una tarde. Tuestas cacao en olla de barro, lo mueles "
-            "en un batán de piedra y temperas tu propia tableta sobre mármol. Luego preparas un bálsamo labial de "
-            "manteca de cacao perfumado con hierbas del valle.\n\n"
+            "Las mujeres del grupo Warmikuna abren su taller por una tarde. Usted tuesta cacao en olla de barro, "
+            "lo muele en un batán de piedra y tempera su propia tableta sobre mármol. Luego prepara un bálsamo "
+            "labial de manteca de cacao perfumado con hierbas del valle.\n\n"
             "Grupos de mujeres como este reparten el ingreso de la cosecha en toda la comunidad. El taller es en "
             "español y quechua, con guía de habla inglesa.",
         ),
@@ -1043,7 +1043,7 @@ TOURS = [
                 time(14, 30),
                 "roasting",
                 T("Roasting in a clay pot", "Tostado en olla de barro"),
-                T("Roast and peel the beans the traditional way.", "Tuesta y pela el grano a la manera tradicional."),
+                T("Roast and peel the beans the traditional way.", "Tueste y pele el grano a la manera tradicional."),
                 "sambaray-chocolate-house",
             ),
             _stop(
@@ -1054,7 +1054,7 @@ TOURS = [
                 T("Grinding and tempering", "Molienda y temperado"),
                 T(
                     "Grind on the batán and temper your bar on marble.",
-                    "Muele en el batán y tempera tu tableta sobre mármol.",
+                    "Muela en el batán y tempere su tableta sobre mármol.",
                 ),
                 "sambaray-chocolate-house",
             ),
@@ -1064,7 +1064,7 @@ TOURS = [
                 time(16, 15),
                 "workshop",
                 T("Cocoa-butter balm", "Bálsamo de manteca de cacao"),
-                T("Melt, scent and pour your own balm.", "Derrite, perfuma y envasa tu propio bálsamo."),
+                T("Melt, scent and pour your own balm.", "Derrita, perfume y envase su propio bálsamo."),
                 "sambaray-chocolate-house",
             ),
             _stop(
@@ -1075,7 +1075,7 @@ TOURS = [
                 T("Tasting and the women's shop", "Degustación y la tienda de las mujeres"),
                 T(
                     "Taste the group's chocolates with a cup of cacao tea.",
-                    "Prueba los chocolates del grupo con una taza de té de cascarilla.",
+                    "Pruebe los chocolates del grupo con una taza de té de cascarilla.",
                 ),
                 "sambaray-chocolate-house",
             ),
@@ -1129,7 +1129,7 @@ TOURS = [
             "Tres días que suben el valle junto a sus cultivos. El primero es cacao en Echarate, con noche en Las "
             "Orquídeas junto al río. El segundo compara cacao y café en los tendales de Maranura y sube al bosque de "
             "neblina. El tercero empieza con aves al amanecer, sigue la cosecha del café y termina con un árbol "
-            "nativo que siembras tú mismo.\n\n"
+            "nativo que siembra usted mismo.\n\n"
             "Guías locales que conocen los ritmos del bosque, lodges familiares con energía solar y cacao comprado "
             "directamente a la cooperativa: viaje responsable que enriquece la experiencia en lugar de limitarla.",
         ),
@@ -1144,7 +1144,7 @@ TOURS = [
             INC_LODGE,
             INC_MEALS,
             INC_TASTING,
-            T("A native seedling planted in your name", "Un plantón nativo sembrado a tu nombre"),
+            T("A native seedling planted in your name", "Un plantón nativo sembrado a su nombre"),
             INC_SHARE,
         ),
         "excludes": lines(EXC_TIPS, EXC_INSURANCE, EXC_DRINKS),
@@ -1190,7 +1190,7 @@ TOURS = [
                 time(10, 0),
                 "harvest",
                 T("Cacao harvest", "Cosecha de cacao"),
-                T("Harvest pods and break them open with the family.", "Cosecha mazorcas y ábrelas con la familia."),
+                T("Harvest pods and break them open with the family.", "Coseche mazorcas y ábralas con la familia."),
                 "las-orquideas-echarate",
             ),
             _stop(
@@ -1210,7 +1210,7 @@ TOURS = [
                 T("Fermentation and cacao tasting", "Fermentación y degustación de cacao"),
                 T(
                     "Compare beans from different days of fermentation.",
-                    "Compara granos de distintos días de fermentación.",
+                    "Compare granos de distintos días de fermentación.",
                 ),
                 "las-orquideas-echarate",
             ),
@@ -1237,7 +1237,7 @@ TOURS = [
                 time(9, 0),
                 "drying",
                 T("Drying terraces: cacao and coffee", "Tendales: cacao y café"),
-                T("See both beans dry side by side.", "Observa ambos granos secándose lado a lado."),
+                T("See both beans dry side by side.", "Observe ambos granos secándose lado a lado."),
                 "santa-rosa-maranura",
             ),
             _stop(
@@ -1248,7 +1248,7 @@ TOURS = [
                 T("Wood-fired roasting and tasting", "Tostado a leña y degustación"),
                 T(
                     "Roast cacao and coffee and taste them side by side.",
-                    "Tuesta cacao y café y pruébalos lado a lado.",
+                    "Tueste cacao y café y pruébelos lado a lado.",
                 ),
                 "santa-rosa-maranura",
             ),
@@ -1299,7 +1299,7 @@ TOURS = [
                 time(8, 0),
                 "harvest",
                 T("Coffee harvest", "Cosecha de café"),
-                T("Pick only the ripe red cherries.", "Cosecha solo las cerezas rojas maduras."),
+                T("Pick only the ripe red cherries.", "Coseche solo las cerezas rojas maduras."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1308,7 +1308,7 @@ TOURS = [
                 time(10, 0),
                 "tasting",
                 T("Coffee cupping", "Catación de café"),
-                T("Roast and cup the farm's coffee.", "Tuesta y cata el café de la finca."),
+                T("Roast and cup the farm's coffee.", "Tueste y cate el café de la finca."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1325,10 +1325,10 @@ TOURS = [
                 5,
                 time(14, 0),
                 "walk",
-                T("Plant a native tree", "Siembra un árbol nativo"),
+                T("Plant a native tree", "Siembre un árbol nativo"),
                 T(
                     "Plant a seedling from the community nursery and note its coordinates.",
-                    "Siembra un plantón del vivero comunal y anota sus coordenadas.",
+                    "Siembre un plantón del vivero comunal y anote sus coordenadas.",
                 ),
                 "nube-verde-huayopata",
             ),
@@ -1354,20 +1354,21 @@ TOURS = [
                 "fund": "cloud-forest-reforestation",
                 "basis_points": 800,
                 "purpose": T(
-                    "The native seedlings you plant and their care", "Los plantones nativos que siembras y su cuidado"
+                    "The native seedlings you plant and their care",
+                    "Los plantones nativos que usted siembra y su cuidado",
                 ),
             },
             {
                 "farm": "las-orquideas-echarate",
                 "basis_points": 600,
                 "purpose": T(
-                    "Your night, meals and visit at Las Orquídeas", "Tu noche, comidas y visita en Las Orquídeas"
+                    "Your night, meals and visit at Las Orquídeas", "Su noche, comidas y visita en Las Orquídeas"
                 ),
             },
             {
                 "farm": "nube-verde-huayopata",
                 "basis_points": 600,
-                "purpose": T("Your night, meals and visit at Nube Verde", "Tu noche, comidas y visita en Nube Verde"),
+                "purpose": T("Your night, meals and visit at Nube Verde", "Su noche, comidas y visita en Nube Verde"),
             },
         ],
         "departures": {"weekdays": [0, 4], "time": time(7, 0), "capacity": 10},
@@ -1382,20 +1383,20 @@ TOURS = [
         "route": "convencion-valley",
         "title": T(
             "Cloud-forest coffee and a native tree of your own in Huayopata",
-            "Café del bosque de neblina y tu propio árbol nativo en Huayopata",
+            "Café del bosque de neblina y su propio árbol nativo en Huayopata",
         ),
         "summary": T(
             "A day among shade-grown coffee and cloud forest: harvest, plant a native tree, roast and cup.",
-            "Un día entre café bajo sombra y bosque de neblina: cosecha, siembra un árbol nativo, tuesta y cata.",
+            "Un día entre café bajo sombra y bosque de neblina: coseche, siembre un árbol nativo, tueste y cate.",
         ),
         "description": T(
             "Drive up from Quillabamba into the clouds to Nube Verde, where the Mamani family grows coffee under "
             "native trees. Pick ripe cherries, visit the community nursery and plant a seedling whose coordinates you "
             "take home, then roast and cup the coffee you picked.\n\n"
             "Each booking funds the reforestation of the slopes that protect the valley's water sources.",
-            "Sube desde Quillabamba hasta las nubes, a Nube Verde, donde la familia Mamani cultiva café bajo árboles "
-            "nativos. Cosecha cerezas maduras, visita el vivero comunal y siembra un plantón cuyas coordenadas te "
-            "llevas, y luego tuesta y cata el café que cosechaste.\n\n"
+            "Suba desde Quillabamba hasta las nubes, a Nube Verde, donde la familia Mamani cultiva café bajo árboles "
+            "nativos. Coseche cerezas maduras, visite el vivero comunal y siembre un plantón cuyas coordenadas se "
+            "lleva, y luego tueste y cate el café que cosechó.\n\n"
             "Cada reserva financia la reforestación de las laderas que protegen las fuentes de agua del valle.",
         ),
         "duration_days": 1,
@@ -1408,7 +1409,7 @@ TOURS = [
             INC_TRANSPORT,
             INC_LUNCH,
             T("Coffee roasting and cupping", "Tostado y catación de café"),
-            T("A native seedling planted in your name", "Un plantón nativo sembrado a tu nombre"),
+            T("A native seedling planted in your name", "Un plantón nativo sembrado a su nombre"),
             INC_SHARE,
         ),
         "excludes": lines(EXC_TIPS, EXC_INSURANCE),
@@ -1447,7 +1448,7 @@ TOURS = [
                 time(10, 0),
                 "harvest",
                 T("Coffee harvest", "Cosecha de café"),
-                T("Pick ripe cherries with the family.", "Cosecha cerezas maduras con la familia."),
+                T("Pick ripe cherries with the family.", "Coseche cerezas maduras con la familia."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1458,7 +1459,7 @@ TOURS = [
                 T("Nursery and tree planting", "Vivero y siembra de árboles"),
                 T(
                     "Plant a native seedling on the slope above the farm.",
-                    "Siembra un plantón nativo en la ladera sobre la finca.",
+                    "Siembre un plantón nativo en la ladera sobre la finca.",
                 ),
                 "nube-verde-huayopata",
             ),
@@ -1476,8 +1477,8 @@ TOURS = [
                 6,
                 time(14, 30),
                 "roasting",
-                T("Roasting your coffee", "Tostado de tu café"),
-                T("Roast in a clay pan over the fire.", "Tuesta en un tiesto de barro sobre el fuego."),
+                T("Roasting your coffee", "Tostado de su café"),
+                T("Roast in a clay pan over the fire.", "Tueste en un tiesto de barro sobre el fuego."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1486,7 +1487,7 @@ TOURS = [
                 time(15, 15),
                 "tasting",
                 T("Cupping", "Catación"),
-                T("Taste and score coffees from three farms.", "Prueba y califica cafés de tres fincas."),
+                T("Taste and score coffees from three farms.", "Pruebe y califique cafés de tres fincas."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1502,7 +1503,7 @@ TOURS = [
             {
                 "fund": "cloud-forest-reforestation",
                 "basis_points": 1500,
-                "purpose": T("The nursery and the seedlings you plant", "El vivero y los plantones que siembras"),
+                "purpose": T("The nursery and the seedlings you plant", "El vivero y los plantones que usted siembra"),
             },
             {
                 "farm": "nube-verde-huayopata",
@@ -1542,10 +1543,10 @@ TOURS = [
             "chocolate workshop, the river lodge of Las Orquídeas and the cloud-forest coffee of Huayopata.\n\n"
             "Every night is spent with a host family, and every day funds a different part of the community: the "
             "cooperatives, the women's group, reforestation and youth training.",
-            "Ven a Cusco y conoce mucho más que Machu Picchu. Este viaje cruza el Abra Málaga y baja a los valles "
+            "Venga a Cusco y conozca mucho más que Machu Picchu. Este viaje cruza el Abra Málaga y baja a los valles "
             "cálidos donde crece el cacao de Cusco: la chacra de Don Manuel, el taller de chocolate de las mujeres "
             "Warmikuna, el lodge ribereño de Las Orquídeas y el café del bosque de neblina de Huayopata.\n\n"
-            "Cada noche la pasas con una familia anfitriona, y cada día financia una parte distinta de la comunidad: "
+            "Cada noche la pasa con una familia anfitriona, y cada día financia una parte distinta de la comunidad: "
             "las cooperativas, el grupo de mujeres, la reforestación y la formación de jóvenes.",
         ),
         "duration_days": 5,
@@ -1611,7 +1612,7 @@ TOURS = [
                 time(8, 0),
                 "harvest",
                 T("Harvest with Don Manuel", "Cosecha con Don Manuel"),
-                T("Cut pods and taste the fresh pulp.", "Corta mazorcas y prueba la pulpa fresca."),
+                T("Cut pods and taste the fresh pulp.", "Corte mazorcas y pruebe la pulpa fresca."),
                 "don-manuel-family-farm",
             ),
             _stop(
@@ -1629,7 +1630,7 @@ TOURS = [
                 time(15, 0),
                 "workshop",
                 T("Warmikuna chocolate workshop", "Taller de chocolate Warmikuna"),
-                T("Make your bar and a cocoa-butter balm.", "Haz tu tableta y un bálsamo de manteca de cacao."),
+                T("Make your bar and a cocoa-butter balm.", "Haga su tableta y un bálsamo de manteca de cacao."),
                 "sambaray-chocolate-house",
             ),
             _stop(
@@ -1672,7 +1673,7 @@ TOURS = [
                 time(11, 0),
                 "harvest",
                 T("Coffee harvest and tree planting", "Cosecha de café y siembra de árboles"),
-                T("Pick coffee and plant a native seedling.", "Cosecha café y siembra un plantón nativo."),
+                T("Pick coffee and plant a native seedling.", "Coseche café y siembre un plantón nativo."),
                 "nube-verde-huayopata",
             ),
             _stop(
@@ -1753,8 +1754,8 @@ TOURS = [
         "summary": T(
             "A day from Puerto Maldonado: walk the community's agroforestry plots, visit its cacao processing plant "
             "and taste rainforest chocolate.",
-            "Un día desde Puerto Maldonado: recorre las parcelas agroforestales de la comunidad, visita su planta "
-            "de procesamiento de cacao y prueba chocolate amazónico.",
+            "Un día desde Puerto Maldonado: recorra las parcelas agroforestales de la comunidad, visite su planta "
+            "de procesamiento de cacao y pruebe chocolate amazónico.",
         ),
         "description": T(
             "The Infierno Native Community is preparing its cacao for the international market. With a local guide "
@@ -1763,10 +1764,10 @@ TOURS = [
             "Learn how the association works with the Agrobosque Cooperative and Conservación Amazónica – ACCA on "
             "post-harvest quality and organic certification, and end the day tasting cacao by the river.",
             "La Comunidad Nativa Infierno está preparando su cacao para el mercado internacional. Con un guía local "
-            "recorres la parcela agroforestal de una familia, donde el cacao crece con plátano, copoazú y árboles "
-            "maderables, cosechas mazorcas maduras y las sigues hasta la planta de procesamiento de la comunidad.\n\n"
-            "Conoce cómo la asociación trabaja con la Cooperativa Agrobosque y Conservación Amazónica – ACCA en la "
-            "calidad de poscosecha y la certificación orgánica, y termina el día probando cacao junto al río.",
+            "usted recorre la parcela agroforestal de una familia, donde el cacao crece con plátano, copoazú y árboles "
+            "maderables, cosecha mazorcas maduras y las sigue hasta la planta de procesamiento de la comunidad.\n\n"
+            "Conozca cómo la asociación trabaja con la Cooperativa Agrobosque y Conservación Amazónica – ACCA en la "
+            "calidad de poscosecha y la certificación orgánica, y termine el día probando cacao junto al río.",
         ),
         "duration_days": 1,
         "duration_hours": 8,
@@ -1810,7 +1811,7 @@ TOURS = [
                 time(10, 0),
                 "harvest",
                 T("Cacao harvest", "Cosecha de cacao"),
-                T("Harvest ripe pods with the family.", "Cosecha mazorcas maduras con la familia."),
+                T("Harvest ripe pods with the family.", "Coseche mazorcas maduras con la familia."),
                 "infierno-agroforestry-plot",
             ),
             _stop(
@@ -1842,7 +1843,7 @@ TOURS = [
                 T("Cacao tasting by the river", "Degustación de cacao junto al río"),
                 T(
                     "Taste cacao at different stages, from pulp to chocolate.",
-                    "Prueba el cacao en distintas etapas, de la pulpa al chocolate.",
+                    "Pruebe el cacao en distintas etapas, de la pulpa al chocolate.",
                 ),
                 "tambopata-riverbank-lodge",
             ),
@@ -1900,10 +1901,10 @@ TOURS = [
             "harvest from the agroforestry plots to the processing plant.\n\n"
             "On the last morning, visit the Agrobosque Cooperative, which buys the community's cacao and helps it "
             "towards organic certification and the international market, before returning to Puerto Maldonado.",
-            "Tres días en la Amazonía con las familias de la Comunidad Nativa Infierno. Llega en bote por el río "
-            "Tambopata, recorre el bosque de noche con un guía local y pasa un día siguiendo la cosecha de cacao de "
+            "Tres días en la Amazonía con las familias de la Comunidad Nativa Infierno. Llegue en bote por el río "
+            "Tambopata, recorra el bosque de noche con un guía local y pase un día siguiendo la cosecha de cacao de "
             "las parcelas agroforestales a la planta de procesamiento.\n\n"
-            "La última mañana visita la Cooperativa Agrobosque, que compra el cacao de la comunidad y la acompaña "
+            "La última mañana visite la Cooperativa Agrobosque, que compra el cacao de la comunidad y la acompaña "
             "hacia la certificación orgánica y el mercado internacional, antes de volver a Puerto Maldonado.",
         ),
         "duration_days": 3,
@@ -1952,7 +1953,7 @@ TOURS = [
                 time(11, 0),
                 "lodge",
                 T("Welcome at the riverbank lodge", "Bienvenida en el lodge ribereño"),
-                T("Settle into your room on stilts.", "Instálate en tu habitación sobre pilotes."),
+                T("Settle into your room on stilts.", "Instálese en su habitación sobre pilotes."),
                 "tambopata-riverbank-lodge",
             ),
             _stop(
@@ -1994,7 +1995,7 @@ TOURS = [
                 time(7, 0),
                 "harvest",
                 T("Cacao harvest in the community", "Cosecha de cacao en la comunidad"),
-                T("Harvest with the Durand Vargas family.", "Cosecha con la familia Durand Vargas."),
+                T("Harvest with the Durand Vargas family.", "Coseche con la familia Durand Vargas."),
                 "infierno-agroforestry-plot",
             ),
             _stop(
@@ -2023,7 +2024,7 @@ TOURS = [
                 T("Chocolate workshop", "Taller de chocolate"),
                 T(
                     "Roast and grind rainforest cacao into chocolate.",
-                    "Tuesta y muele cacao amazónico hasta hacer chocolate.",
+                    "Tueste y muela cacao amazónico hasta hacer chocolate.",
                 ),
                 "tambopata-riverbank-lodge",
             ),
@@ -2042,7 +2043,7 @@ TOURS = [
                 time(7, 30),
                 "drying",
                 T("Drying beds at dawn", "Tendales al amanecer"),
-                T("Spread the beans to dry before the heat of the day.", "Extiende el grano antes del calor del día."),
+                T("Spread the beans to dry before the heat of the day.", "Extienda el grano antes del calor del día."),
                 "tambopata-riverbank-lodge",
             ),
             _stop(
