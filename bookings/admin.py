@@ -535,7 +535,15 @@ class PaymentTransitionInline(ReasonDisplayMixin, ReadOnlyInline):
 
 class RefundInline(RefundMoneyMixin, ReasonDisplayMixin, ReadOnlyInline):
     model = Refund
-    fields = ("created_at", "amount_display", "status", "reason_display", "stripe_refund_id", "idempotency_key", "created_by")
+    fields = (
+        "created_at",
+        "amount_display",
+        "status",
+        "reason_display",
+        "stripe_refund_id",
+        "idempotency_key",
+        "created_by",
+    )
     readonly_fields = fields
 
 

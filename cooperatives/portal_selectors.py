@@ -91,9 +91,7 @@ def portal_home_url(user) -> str | None:
         return None
     if len(memberships) == 1:
         organisation = memberships[0].cooperative or memberships[0].fund
-        return reverse(
-            "portal:dashboard", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk}
-        )
+        return reverse("portal:dashboard", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk})
     return reverse("portal:index")
 
 

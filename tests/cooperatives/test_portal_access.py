@@ -178,13 +178,16 @@ def test_viewers_see_the_change_form_disabled_and_cannot_post(client, coop):
     assert coop.updated_at <= timezone.now()
 
 
-def test_the_header_links_to_the_portal_for_signed_in_people_only(client, traveller):
+def test_the_header_links_to_the_portal_for_members_only(client, traveller, leader, coop):
     anonymous = client.get("/es/").content.decode()
     client.force_login(traveller)
-    signed_in = client.get("/es/").content.decode()
+    as_traveller = client.get("/es/").content.decode()
+    client.force_login(leader)
+    as_leader = client.get("/es/").content.decode()
 
-    assert es("index") not in anonymous
-    assert es("index") in signed_in
+    assert "/portal/" not in anonymous
+    assert "/portal/" not in as_traveller
+    assert f'href="{es("dashboard", kind="c", pk=coop.pk)}"' in as_leader
 
 
 def test_english_urls_are_the_same_pages(client, leader, coop):

@@ -40,7 +40,7 @@ def test_the_header_links_a_leader_to_the_dashboard(client, leader, coop):
 
 def test_a_member_of_two_organisations_is_linked_to_the_chooser(client, leader, coop):
     fund = CommunityFundFactory(cooperative=coop)
-    MembershipFactory(user=leader, fund=fund, role=Membership.Role.TREASURER)
+    MembershipFactory(user=leader, cooperative=None, fund=fund, role=Membership.Role.TREASURER)
     client.force_login(leader)
     page = client.get(reverse("bookings:list")).content.decode()
     assert f'href="{reverse("portal:index")}"' in page
