@@ -533,17 +533,13 @@ class PaymentTransitionInline(ReasonDisplayMixin, ReadOnlyInline):
     readonly_fields = fields
 
 
+# What staff see of a refund, on its payment's page and on its own.
+REFUND_FIELDS = ("amount_display", "status", "reason_display", "stripe_refund_id", "idempotency_key", "created_by")
+
+
 class RefundInline(RefundMoneyMixin, ReasonDisplayMixin, ReadOnlyInline):
     model = Refund
-    fields = (
-        "created_at",
-        "amount_display",
-        "status",
-        "reason_display",
-        "stripe_refund_id",
-        "idempotency_key",
-        "created_by",
-    )
+    fields = ("created_at", *REFUND_FIELDS)
     readonly_fields = fields
 
 
@@ -560,24 +556,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(PaymentMoneyMixin, ReadOnlyAdmin):
-    list_display = (
-        "booking",
-        "provider",
-        "status",
-        "amount_display",
-        "received_display",
-        "refunded_display",
-        "created_at",
-    )
+    MONEY = ("amount_display", "received_display", "refunded_display")
+    list_display = ("booking", "provider", "status", *MONEY, "created_at")
     list_filter = ("status", "provider", "currency")
     search_fields = ("booking__reference", "checkout_session_id", "payment_intent_id", "charge_id")
     fields = readonly_fields = (
         "booking",
         "provider",
         "status",
-        "amount_display",
-        "received_display",
-        "refunded_display",
+        *MONEY,
         "checkout_session_id",
         "payment_intent_id",
         "charge_id",
@@ -593,16 +580,7 @@ class RefundAdmin(RefundMoneyMixin, ReasonDisplayMixin, ReadOnlyAdmin):
     list_display = ("payment", "amount_display", "status", "reason_display", "stripe_refund_id", "created_at")
     list_filter = ("status",)
     search_fields = ("payment__booking__reference", "stripe_refund_id", "idempotency_key")
-    fields = readonly_fields = (
-        "payment",
-        "amount_display",
-        "status",
-        "reason_display",
-        "stripe_refund_id",
-        "idempotency_key",
-        "created_by",
-        "created_at",
-    )
+    fields = readonly_fields = ("payment", *REFUND_FIELDS, "created_at")
     list_select_related = ("payment__booking",)
 
 
