@@ -24,6 +24,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cacaotours.core.admin import money_cell
 from cacaotours.core.money import Money
 from cacaotours.core.periods import day_bounds, month_bounds, week_bounds
 
@@ -54,15 +55,15 @@ class PaymentMoneyMixin:
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return Money(obj.amount, obj.currency)
+        return money_cell(obj.amount, obj.currency)
 
     @admin.display(description=_("received"), ordering="amount_received")
     def received_display(self, obj):
-        return Money(obj.amount_received, obj.currency)
+        return money_cell(obj.amount_received, obj.currency)
 
     @admin.display(description=_("refunded"), ordering="amount_refunded")
     def refunded_display(self, obj):
-        return Money(obj.amount_refunded, obj.currency)
+        return money_cell(obj.amount_refunded, obj.currency)
 
 
 class PaymentInline(PaymentMoneyMixin, ReadOnlyInline):
@@ -342,11 +343,11 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("price per adult"))
     def adult_price_display(self, obj):
-        return Money(obj.adult_price, obj.currency)
+        return money_cell(obj.adult_price, obj.currency)
 
     @admin.display(description=_("price per child"))
     def child_price_display(self, obj):
-        return Money(obj.child_price, obj.currency)
+        return money_cell(obj.child_price, obj.currency)
 
     def save_model(self, request, obj, form, change):
         """Contact details only, through the service (the other fields are read-only)."""
@@ -524,7 +525,7 @@ class ReasonDisplayMixin:
 class RefundMoneyMixin:
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return Money(obj.amount, obj.payment.currency)
+        return money_cell(obj.amount, obj.payment.currency)
 
 
 class PaymentTransitionInline(ReasonDisplayMixin, ReadOnlyInline):

@@ -26,9 +26,9 @@ from kombu.exceptions import OperationalError
 from modeltranslation.admin import TranslationAdmin
 
 from bookings.admin import BookingAdmin, ReadOnlyAdmin, ReadOnlyInline
-from cacaotours.core.admin import LabelledInlineMixin
+from cacaotours.core.admin import NBSP, LabelledInlineMixin, money_cell
 from cacaotours.core.catalog_version import CatalogVersionAdminMixin
-from cacaotours.core.money import CURRENCY_CHOICES, Money
+from cacaotours.core.money import CURRENCY_CHOICES
 
 from . import services
 from .models import (
@@ -167,12 +167,6 @@ class MembershipAdmin(admin.ModelAdmin):
 # =====================================================================================
 
 DASH = "—"
-NBSP = "\u00a0"
-
-
-def _money(amount: int | None, currency: str) -> str:
-    """``Money.format()`` with a non-breaking space, so narrow columns do not split "S/" from the amount."""
-    return Money(amount or 0, currency).format().replace(" ", NBSP)
 
 
 def _change_url(obj) -> str:
@@ -330,11 +324,11 @@ class ShareTransitionInline(ReadOnlyInline):
 class DebitCreditMixin:
     @admin.display(description=_("debit"))
     def debit(self, leg):
-        return _money(leg.amount, leg.currency) if leg.amount > 0 else ""
+        return money_cell(leg.amount, leg.currency) if leg.amount > 0 else ""
 
     @admin.display(description=_("credit"))
     def credit(self, leg):
-        return _money(-leg.amount, leg.currency) if leg.amount < 0 else ""
+        return money_cell(-leg.amount, leg.currency) if leg.amount < 0 else ""
 
 
 class ShareLegInline(DebitCreditMixin, ReadOnlyInline):
@@ -366,15 +360,15 @@ class ShareDisplayMixin:
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, share):
-        return _money(share.amount, share.currency)
+        return money_cell(share.amount, share.currency)
 
     @admin.display(description=_("reversed"), ordering="amount_reversed")
     def reversed_display(self, share):
-        return _money(share.amount_reversed, share.currency) if share.amount_reversed else DASH
+        return money_cell(share.amount_reversed, share.currency) if share.amount_reversed else DASH
 
     @admin.display(description=_("netted"))
     def netted_display(self, share):
-        return _money(share.amount_netted, share.currency) if share.amount_netted else DASH
+        return money_cell(share.amount_netted, share.currency) if share.amount_netted else DASH
 
     @admin.display(description=_("share"))
     def percent_display(self, share):
@@ -617,7 +611,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("amount moved"), ordering="debits")
     def amount_display(self, entry):
-        return _money(entry.debits, entry.leg_currency) if entry.leg_currency else DASH
+        return money_cell(entry.debits, entry.leg_currency) if entry.leg_currency else DASH
 
 
 @admin.register(LedgerAccount)
@@ -638,7 +632,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("balance (debit +, credit −)"), ordering="balance")
     def balance_display(self, account):
-        return _money(account.balance, account.currency)
+        return money_cell(account.balance, account.currency)
 
     @admin.display(description=_("entries"))
     def entries_link(self, account):
@@ -659,7 +653,7 @@ class TransferReversalInline(ReadOnlyInline):
 
     @admin.display(description=_("amount"))
     def amount_display(self, reversal):
-        return _money(reversal.amount, reversal.transfer.currency)
+        return money_cell(reversal.amount, reversal.transfer.currency)
 
 
 class TransferDisplayMixin:
@@ -720,7 +714,7 @@ class TransferAdmin(TransferDisplayMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, transfer):
-        return _money(transfer.amount, transfer.currency)
+        return money_cell(transfer.amount, transfer.currency)
 
 
 REVERSAL_RELATED = ("transfer__share__booking", *(f"transfer__share__{r}" for r in RECIPIENT_RELATED))
@@ -782,7 +776,7 @@ class TransferReversalAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, reversal):
-        return _money(reversal.amount, reversal.transfer.currency)
+        return money_cell(reversal.amount, reversal.transfer.currency)
 
 
 # -- bank payouts -------------------------------------------------------------------------------
@@ -843,7 +837,7 @@ class PayoutLineInline(ReadOnlyInline):
 
     @admin.display(description=_("amount"))
     def amount_display(self, line):
-        return _money(line.amount, line.currency)
+        return money_cell(line.amount, line.currency)
 
     @admin.display(description=_("shares"))
     def share_count(self, line):
@@ -955,7 +949,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("total"), ordering="amount_total")
     def total_display(self, batch):
-        return _money(batch.amount_total, batch.currency)
+        return money_cell(batch.amount_total, batch.currency)
 
     # -- views: parse, call one service, report --------------------------------------------
     def create_view(self, request):
@@ -981,7 +975,11 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
             title=_("Create a payout batch"),
             form=form,
             owed=[
-                {"currency": row["currency"], "shares": row["shares"], "amount": _money(row["amount"], row["currency"])}
+                {
+                    "currency": row["currency"],
+                    "shares": row["shares"],
+                    "amount": money_cell(row["amount"], row["currency"]),
+                }
                 for row in owed
             ],
         )
@@ -1026,7 +1024,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
                     messages.success(
                         request,
                         _("%(amount)s to %(recipient)s marked paid.")
-                        % {"amount": _money(line.amount, line.currency), "recipient": line.recipient},
+                        % {"amount": money_cell(line.amount, line.currency), "recipient": line.recipient},
                     )
                     return redirect("admin:cooperatives_payoutbatch_change", line.batch_id)
         context = self._context(
@@ -1036,7 +1034,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
             line=line,
             batch=line.batch,
             recipient=line.recipient,
-            amount=_money(line.amount, line.currency),
+            amount=money_cell(line.amount, line.currency),
             cci=mask_cci(line.bank_cci),
             transfer_reference=payout_line_reference(line),
         )
@@ -1080,7 +1078,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
                     "line": line,
                     "field": field,
                     "recipient": line.recipient,
-                    "amount": _money(line.amount, line.currency),
+                    "amount": money_cell(line.amount, line.currency),
                     "cci": mask_cci(line.bank_cci),
                     "transfer_reference": payout_line_reference(line),
                 }
@@ -1300,7 +1298,7 @@ class BookingJournalEntryInline(ReadOnlyInline):
             mark_safe("<br>"),
             "{} {}: {}",
             (
-                (_("Dr") if leg.amount > 0 else _("Cr"), leg.account.name, _money(abs(leg.amount), leg.currency))
+                (_("Dr") if leg.amount > 0 else _("Cr"), leg.account.name, money_cell(abs(leg.amount), leg.currency))
                 for leg in entry.legs.all()
             ),
         )

@@ -90,9 +90,13 @@ def portal_home_url(user) -> str | None:
     if not memberships:
         return None
     if len(memberships) == 1:
-        organisation = memberships[0].cooperative or memberships[0].fund
-        return reverse("portal:dashboard", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk})
+        return organisation_url("dashboard", memberships[0].cooperative or memberships[0].fund)
     return reverse("portal:index")
+
+
+def organisation_url(name: str, organisation, **kwargs) -> str:
+    """The URL of portal page ``name`` of an organisation from ``memberships_for_user``."""
+    return reverse(f"portal:{name}", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk, **kwargs})
 
 
 def _annotate(organisation, membership: Membership):

@@ -122,10 +122,6 @@ def organisation_view(view):
     return wrapper
 
 
-def _org_url(name: str, organisation, **kwargs) -> str:
-    return reverse(f"portal:{name}", kwargs={"kind": organisation.portal_kind, "pk": organisation.pk, **kwargs})
-
-
 def _render(request, template: str, organisation, tab: str, context: dict, status: int = 200):
     base = {
         "organisation": organisation,
@@ -164,7 +160,7 @@ def index(request):
     memberships = selectors.memberships_for_user(request.user)
     if len(memberships) == 1:
         organisation = memberships[0].cooperative or memberships[0].fund
-        return redirect(_org_url("dashboard", organisation))
+        return redirect(selectors.organisation_url("dashboard", organisation))
     return render(request, "cooperatives/portal/index.html", {"memberships": memberships})
 
 
@@ -295,7 +291,7 @@ def statement_current(request, organisation):
     if (year, month) > (today.year, today.month):
         messages.info(request, _("That month has not started yet: here is the current month."))
         period = f"{today.year:04d}-{today.month:02d}"
-    return redirect(_org_url("statement", organisation, period=period))
+    return redirect(selectors.organisation_url("statement", organisation, period=period))
 
 
 @organisation_view
@@ -450,7 +446,7 @@ def payout_settings(request, organisation):
                     request,
                     _("Your request was sent. Kallpa checks it and tells you by e-mail; until then nothing changes."),
                 )
-                return redirect(_org_url("payout_settings", organisation))
+                return redirect(selectors.organisation_url("payout_settings", organisation))
         else:
             status = 400
     stripe_note = request.GET.get("stripe")
@@ -479,7 +475,7 @@ def payout_settings(request, organisation):
 @require_POST
 def stripe_onboarding(request, organisation):
     """Start (or continue) Stripe Connect onboarding: a redirect to Stripe's hosted page."""
-    back = request.build_absolute_uri(_org_url("payout_settings", organisation))
+    back = request.build_absolute_uri(selectors.organisation_url("payout_settings", organisation))
     if not gateway.stripe_enabled():
         messages.info(request, _("Stripe is not set up on this site yet; Kallpa can pay the community by bank."))
         return redirect(back)

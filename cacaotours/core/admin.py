@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationTabularInline
 
 from .images import delete_rendered, photo_store, rendered_paths, validate_photo
+from .money import Money
+
+NBSP = "\u00a0"
+
+
+def money_cell(amount: int | None, currency: str) -> str:
+    """An amount in minor units as an admin cell: ``Money.format()`` with a non-breaking space, so
+    narrow columns do not split "S/" from the amount."""
+    return Money(amount or 0, currency).format().replace(" ", NBSP)
 
 
 class LabelledInlineMixin:
