@@ -138,6 +138,30 @@ class Database:
         self.url = urlunsplit((parts.scheme, parts.netloc, f"/{self._name}", parts.query, ""))
         self.vendor = "postgresql"
 
+    def copy(self, suffix: str) -> Database:
+        """A new throwaway database holding what this one holds now (PostgreSQL: CREATE DATABASE …
+        TEMPLATE, which needs nobody connected to this one; SQLite: a copy of the file)."""
+        other = Database.__new__(Database)
+        other.vendor, other._server_url = self.vendor, self._server_url
+        if self.vendor != "postgresql":
+            path = RESULTS / f"bench-{suffix}.sqlite3"
+            shutil.copyfile(self.url.removeprefix("sqlite:///"), path)
+            other.url, other._name = f"sqlite:///{path}", ""
+            return other
+        import psycopg2
+
+        other._name = f"{self._name}_{suffix}"
+        connection = psycopg2.connect(self._server_url, connect_timeout=5)
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{other._name}" TEMPLATE "{self._name}"')
+        finally:
+            connection.close()
+        parts = urlsplit(self._server_url)
+        other.url = urlunsplit((parts.scheme, parts.netloc, f"/{other._name}", parts.query, ""))
+        return other
+
     def drop(self) -> None:
         if not self._name:
             return

@@ -814,14 +814,30 @@ def transfer_reversals_sweep(*, older_than_minutes: float = 10) -> int:
 
 
 def shares_sweep(*, older_than_minutes: float = 10) -> int:
-    """Re-enqueue shares stuck in PENDING (a lost task, a crashed worker)."""
+    """Re-enqueue shares stuck in PENDING (a lost task, a crashed worker), longest-waiting first.
+
+    A share re-enqueued counts as changed now, so the next runs leave it alone for another
+    ``older_than_minutes`` while its task waits in the queue (no pile of copies of one task
+    behind a backlog), and the next 1,000 stuck shares get their turn. If publishing fails
+    half-way (the broker is down), only the shares actually enqueued are marked.
+    """
     from .tasks import share_route_task
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    stuck = list(Share.objects.filter(status=S.PENDING, updated_at__lte=cutoff).values_list("pk", flat=True)[:1000])
-    for share_id in stuck:
-        share_route_task.delay(share_id)
-    return len(stuck)
+    stuck = list(
+        Share.objects.filter(status=S.PENDING, updated_at__lte=cutoff)
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    enqueued: list[int] = []
+    try:
+        for share_id in stuck:
+            share_route_task.delay(share_id)
+            enqueued.append(share_id)
+    finally:
+        if enqueued:
+            Share.objects.filter(pk__in=enqueued, status=S.PENDING).update(updated_at=timezone.now())
+    return len(enqueued)
 
 
 # -- refunds and reversals ----------------------------------------------------------------------

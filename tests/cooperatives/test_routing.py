@@ -321,6 +321,56 @@ def test_the_sweeper_requeues_shares_stuck_in_pending(booking, monkeypatch, djan
         assert tasks.routing_sweep.delay().get() == {"relayed": 0, "requeued": 0, "reversals_requeued": 0}
 
 
+def test_a_share_requeued_is_left_alone_while_its_task_waits_then_requeued_again(
+    booking, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(tasks.share_route_task, "delay", published.append)  # published, then lost, every time
+    pay_simulated(booking, django_capture_on_commit_callbacks)
+    ids = [s.pk for s in shares_of(booking)]
+    published.clear()
+
+    later = timezone.now() + timedelta(minutes=11)
+    with freeze_time(later):
+        assert services.shares_sweep() == 3
+        assert services.shares_sweep() == 0  # their tasks may still be queued: no second copy
+    assert published == ids
+    assert [(s.status, s.updated_at) for s in shares_of(booking)] == [(S.PENDING, later)] * 3
+
+    with freeze_time(later + timedelta(minutes=9)):
+        assert services.shares_sweep() == 0
+    with freeze_time(later + timedelta(minutes=11)):
+        assert services.shares_sweep() == 3  # lost again: requeued again
+    assert published == ids * 2
+
+
+def test_a_sweep_that_cannot_publish_marks_only_the_shares_it_enqueued(
+    booking, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks.share_route_task, "delay", lambda share_id: None)
+    pay_simulated(booking, django_capture_on_commit_callbacks)
+    first, *rest = [s.pk for s in shares_of(booking)]
+    before = {s.pk: s.updated_at for s in shares_of(booking)}
+    published = []
+
+    def broker_goes_down(share_id):
+        if published:
+            raise OperationalError("connection refused")
+        published.append(share_id)
+
+    monkeypatch.setattr(tasks.share_route_task, "delay", broker_goes_down)
+    later = timezone.now() + timedelta(minutes=11)
+    with freeze_time(later), pytest.raises(OperationalError):
+        services.shares_sweep()
+    assert published == [first]
+    assert {s.pk: s.updated_at for s in shares_of(booking)} == {first: later} | {pk: before[pk] for pk in rest}
+
+    monkeypatch.setattr(tasks.share_route_task, "delay", published.append)  # the broker is back
+    with freeze_time(later + timedelta(seconds=5)):
+        assert services.shares_sweep() == 2
+    assert published == [first, *rest]
+
+
 # -- the client-side rate limit -----------------------------------------------------------------
 
 
