@@ -69,6 +69,8 @@ MIDDLEWARE = [
     # First: times the whole request and writes its JSON log line (cacaotours/core/middleware.py).
     "cacaotours.core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves anonymous visitors' catalog pages it keeps, before the rest of the stack runs again.
+    "cacaotours.core.caching.CatalogPageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
