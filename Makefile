@@ -50,7 +50,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: venv ## migrate, load demo content, runserver on 127.0.0.1:8000 (PORT=8001 for another port)
 	$(LOCAL_SETTINGS) $(MANAGE) migrate --noinput
-	$(LOCAL_SETTINGS) $(MANAGE) load_demo
+	$(LOCAL_SETTINGS) $(MANAGE) load_demo --base-url http://127.0.0.1:$(PORT)/
 	$(LOCAL_SETTINGS) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: venv ## run the test suite, without the browser tests (ARGS="..." passes extra pytest arguments)

@@ -56,6 +56,24 @@ def _from_portal(request) -> bool:
     return parts.netloc == request.get_host() and parts.path.startswith(_portal_prefixes())
 
 
+def _chose_english(request) -> bool:
+    """Rules 1 and 2 of ``spanish_first``: the profile or this visit chose English for the portal."""
+    user = request.user
+    if user.is_authenticated and getattr(user, "preferred_language", "") == "en":
+        return True
+    session = getattr(request, "session", None)
+    return session is not None and session.get(PORTAL_LANGUAGE_SESSION_KEY) == "en"
+
+
+def portal_landing_url(request, url: str) -> str:
+    """``url`` (a portal page) in the language ``spanish_first`` would open it in, for someone
+    arriving from outside the portal (signing in): no redirect on the way, and the sign-in
+    message is written in the language of the page that shows it."""
+    if translation.get_language() == "en" and not _chose_english(request):
+        return translate_url(url, "es")
+    return url
+
+
 def spanish_first(request):
     """Spanish first: an English portal URL reached from outside the portal redirects to Spanish.
 
@@ -83,10 +101,7 @@ def spanish_first(request):
         return None
     if request.method not in ("GET", "HEAD"):
         return None
-    user = request.user
-    if user.is_authenticated and getattr(user, "preferred_language", "") == "en":
-        return None
-    if session is not None and session.get(PORTAL_LANGUAGE_SESSION_KEY) == "en":
+    if _chose_english(request):
         return None
     if _from_portal(request):
         if session is not None:

@@ -59,11 +59,39 @@ def test_visitors_see_no_portal_link(client):
     assert ">Portal</a>" not in page
 
 
-def test_a_leader_signing_in_lands_on_the_dashboard(client, leader, coop):
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_a_leader_signing_in_lands_on_the_spanish_dashboard_told_in_spanish(client, leader, coop):
+    _with_password(leader)
+    response = _sign_in(client, LEADER_EMAIL)  # on the English sign-in page
+    assert response.status_code == 302
+    assert response["Location"] == f"/es{_dashboard(coop)}"
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert page["Content-Language"] == "es"
+    assert _messages(page) == ["Ha iniciado sesión exitosamente como Marleni Huamán <dirigente@quillabamba.example>."]
+
+
+def test_a_leader_who_prefers_english_lands_on_the_english_dashboard_told_in_english(client, leader, coop):
+    leader.preferred_language = "en"
+    leader.save(update_fields=["preferred_language"])
     _with_password(leader)
     response = _sign_in(client, LEADER_EMAIL)
-    assert response.status_code == 302
     assert response["Location"] == _dashboard(coop)
+
+    page = client.get(response["Location"])
+    assert page["Content-Language"] == "en"
+    assert _messages(page) == ["Successfully signed in as Marleni Huamán <dirigente@quillabamba.example>."]
+
+
+def test_a_leader_signing_in_on_the_spanish_page_stays_in_spanish(client, leader, coop):
+    _with_password(leader)
+    dashboard = _dashboard(coop)
+    response = client.post(f"/es{reverse('account_login')}", {"login": LEADER_EMAIL, "password": PASSWORD})
+    assert response["Location"] == f"/es{dashboard}"
 
 
 def test_a_link_that_sent_the_leader_to_sign_in_still_wins(client, leader):
@@ -71,6 +99,8 @@ def test_a_link_that_sent_the_leader_to_sign_in_still_wins(client, leader):
     wanted = reverse("bookings:list")
     response = _sign_in(client, LEADER_EMAIL, next_url=wanted)
     assert response["Location"] == wanted
+    page = client.get(wanted)
+    assert _messages(page) == ["Successfully signed in as Marleni Huamán <dirigente@quillabamba.example>."]
 
 
 def test_a_traveller_signing_in_lands_on_my_bookings(client):

@@ -372,3 +372,20 @@ def test_load_demo_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("load_demo", "--quiet", "--no-photos")
+
+
+@pytest.mark.django_db
+def test_load_demo_prints_the_links_of_the_port_it_is_told(media):
+    out = StringIO()
+    call_command("load_demo", "--force", "--no-photos", "--base-url", "http://127.0.0.1:8001", stdout=out)
+    printed = out.getvalue()
+    assert "Site:      http://127.0.0.1:8001/   (Spanish: http://127.0.0.1:8001/es/)" in printed
+    assert "Portal:    http://127.0.0.1:8001/es/portal/" in printed
+    assert ":8000" not in printed
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_a_base_url_that_is_not_one(media):
+    with pytest.raises(CommandError, match="--base-url must start with http"):
+        call_command("load_demo", "--force", "--no-photos", "--base-url", "127.0.0.1:8001")
+    assert not Tour.objects.exists()

@@ -107,8 +107,9 @@ def _payout(spec: dict) -> dict:
 class DemoLoader:
     """Writes the demo content; call ``load_content`` inside a transaction."""
 
-    def __init__(self, *, today: date):
+    def __init__(self, *, today: date, base_url: str = BASE_URL):
         self.today = today
+        self.base_url = base_url
         self.tally: Counter[str] = Counter()
         self.cooperatives: dict[str, Cooperative] = {}
         self.funds: dict[str, CommunityFund] = {}
@@ -417,7 +418,7 @@ class DemoLoader:
                 notes=f"{spec['notes']} {marker}",
                 language=spec["language"],
             )
-            booking_checkout_start(booking=booking, base_url=BASE_URL.rstrip("/"))
+            booking_checkout_start(booking=booking, base_url=self.base_url.rstrip("/"))
             simulated_checkout_complete(payment=booking.payments.order_by("-pk").first(), outcome="pay")
             outcome = "created"
         if spec.get("flag") and outcome == "created":
@@ -490,6 +491,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--quiet", action="store_true", help="Print nothing (errors still raise).")
         parser.add_argument(
+            "--base-url",
+            default=BASE_URL,
+            help="Where the site will be served, for the printed links and the demo checkouts (default %(default)s).",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Run even with DEBUG off. The demo superuser has a public password: never on a public server.",
@@ -511,8 +517,11 @@ class Command(BaseCommand):
         if options["photos_limit"] is not None and options["photos_limit"] < 0:
             raise CommandError("--photos-limit must be 0 or more")
 
+        base_url = options["base_url"].rstrip("/") + "/"
+        if not base_url.startswith(("http://", "https://")):
+            raise CommandError("--base-url must start with http:// or https://")
         started = time.monotonic()
-        loader = DemoLoader(today=timezone.localdate(timezone=LIMA))
+        loader = DemoLoader(today=timezone.localdate(timezone=LIMA), base_url=base_url)
         with translation.override(settings.LANGUAGE_CODE):
             with transaction.atomic():
                 loader.load_content()
@@ -595,13 +604,14 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<20} {parts}")
         for note in loader.notes:
             self.stdout.write(self.style.WARNING(note))
-        admin_url = f"{BASE_URL}{settings.ADMIN_URL.lstrip('/')}"
+        base_url = loader.base_url
+        admin_url = f"{base_url}{settings.ADMIN_URL.lstrip('/')}"
         leader_coop = next(coop for coop in content.COOPERATIVES if coop["slug"] == "quillabamba-cacao-producers")
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Demo logins (LOCAL DEMO ONLY: the password is public):"))
-        self.stdout.write(f"  Site:      {BASE_URL}   (Spanish: {BASE_URL}es/)")
+        self.stdout.write(f"  Site:      {base_url}   (Spanish: {base_url}es/)")
         self.stdout.write(f"  Admin:     {admin_url}")
-        self.stdout.write(f"  Portal:    {BASE_URL}es/portal/   (cooperative leaders, Spanish first)")
+        self.stdout.write(f"  Portal:    {base_url}es/portal/   (cooperative leaders, Spanish first)")
         self.stdout.write(f"  Staff:     {content.STAFF_EMAIL}  (staff: Operations + Finance groups)")
         self.stdout.write(f"  Owner:     {content.OWNER_EMAIL}  (the only superuser)")
         self.stdout.write(f"  Leader:    {content.LEADER_EMAIL}  (leader of {leader_coop['name'].en})")
