@@ -230,7 +230,9 @@ def main() -> int:
 
     name, url = create_database()
     try:
-        os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="cacaotours.settings.test", DEBUG="false")
+        os.environ.update(
+            DATABASE_URL=url, DJANGO_SETTINGS_MODULE="cacaotours.settings.test", DEBUG="false", LOG_LEVEL="WARNING"
+        )
         os.environ.pop("REDIS_URL", None)
         import django
 
