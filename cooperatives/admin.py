@@ -11,7 +11,7 @@ import stripe
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Max, Prefetch, Q, Sum
+from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -48,7 +48,7 @@ from .models import (
     Transfer,
     TransferReversal,
 )
-from .operations_selectors import STUCK_MINUTES, TRANSFER_QUEUE_KINDS, transfer_queue_q
+from .operations_selectors import STUCK_MINUTES, TRANSFER_QUEUE_KINDS, payout_owed_by_currency, transfer_queue_q
 from .services import LedgerError, payout_line_reference, share_attention_resolve
 
 PAYOUT_FIELDSET = (
@@ -964,12 +964,6 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
                 self.log_addition(request, batch, [{"added": {}}])
                 messages.success(request, _("Payout batch #%(n)s created.") % {"n": batch.pk})
                 return redirect("admin:cooperatives_payoutbatch_change", batch.pk)
-        owed = (
-            Share.objects.filter(status=Share.Status.OWED, payout_line__isnull=True)
-            .values("currency")
-            .annotate(shares=Count("id"), amount=Sum(F("amount") - F("amount_reversed") - F("amount_netted")))
-            .order_by("currency")
-        )
         context = self._context(
             request,
             title=_("Create a payout batch"),
@@ -980,7 +974,7 @@ class PayoutBatchAdmin(LedgerOperatorMixin, ReadOnlyAdmin):
                     "shares": row["shares"],
                     "amount": money_cell(row["amount"], row["currency"]),
                 }
-                for row in owed
+                for row in payout_owed_by_currency()
             ],
         )
         return TemplateResponse(request, "admin/cooperatives/payoutbatch/create.html", context)

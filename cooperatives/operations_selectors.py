@@ -55,6 +55,18 @@ def transfer_queue_q(kind: str = "all", now=None) -> Q:
     return parts["failed"] | parts["onboarding"] | parts["stuck"]
 
 
+def payout_owed_by_currency() -> list[dict]:
+    """What the next bank payout batch would take, per currency: shares owed and not yet in a batch,
+    how many, and what is still owed of them (after reversals and netting), in minor units (1 query)."""
+    outstanding = F("amount") - F("amount_reversed") - F("amount_netted")
+    return list(
+        Share.objects.filter(status=S.OWED, payout_line__isnull=True)
+        .values("currency")
+        .annotate(shares=Count("id"), amount=Sum(outstanding))
+        .order_by("currency")
+    )
+
+
 # -- the operations dashboard -------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -816,17 +816,19 @@ def transfer_reversals_sweep(*, older_than_minutes: float = 10) -> int:
 def shares_sweep(*, older_than_minutes: float = 10) -> int:
     """Re-enqueue shares stuck in PENDING (a lost task, a crashed worker), longest-waiting first.
 
-    A share re-enqueued counts as changed now, so the next runs leave it alone for another
-    ``older_than_minutes`` while its task waits in the queue (no pile of copies of one task
-    behind a backlog), and the next 1,000 stuck shares get their turn. If publishing fails
-    half-way (the broker is down), only the shares actually enqueued are marked.
+    A share re-enqueued is stamped ``requeued_at``, and the next runs leave it alone for another
+    ``older_than_minutes`` while its task waits in the queue: no pile of copies of one task behind
+    a backlog, and the next 1,000 stuck shares get their turn. If publishing fails half-way (the
+    broker is down), only the shares actually enqueued are stamped. ``updated_at`` is left as it
+    was, so the operations dashboard still lists the share as stuck.
     """
     from .tasks import share_route_task
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     stuck = list(
         Share.objects.filter(status=S.PENDING, updated_at__lte=cutoff)
-        .order_by("updated_at", "pk")
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff))
+        .order_by(Coalesce("requeued_at", "updated_at"), "pk")
         .values_list("pk", flat=True)[:1000]
     )
     enqueued: list[int] = []
@@ -836,7 +838,7 @@ def shares_sweep(*, older_than_minutes: float = 10) -> int:
             enqueued.append(share_id)
     finally:
         if enqueued:
-            Share.objects.filter(pk__in=enqueued, status=S.PENDING).update(updated_at=timezone.now())
+            Share.objects.filter(pk__in=enqueued, status=S.PENDING).update(requeued_at=timezone.now())
     return len(enqueued)
 
 

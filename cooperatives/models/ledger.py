@@ -232,6 +232,9 @@ class Share(RecipientFields, TimeStamped):
         related_name="shares",
         verbose_name=_("payout line"),
     )
+    # When the routing sweeper last re-enqueued this share (its task was lost): the sweeper leaves
+    # it alone for a while after that. Not a change of the share: ``updated_at`` stays as it was.
+    requeued_at = models.DateTimeField(_("re-enqueued at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at", "id")

@@ -15,6 +15,7 @@ from kombu.exceptions import OperationalError
 from cacaotours.core.models import PayoutMethod
 from cooperatives import services, tasks
 from cooperatives.models import OutboxMessage, Share, ShareTransition, Transfer
+from cooperatives.operations_selectors import transfer_queue_q
 from tests.factories import CooperativeFactory, FarmFactory, ShareRuleFactory
 
 from .conftest import (
@@ -335,7 +336,11 @@ def test_a_share_requeued_is_left_alone_while_its_task_waits_then_requeued_again
         assert services.shares_sweep() == 3
         assert services.shares_sweep() == 0  # their tasks may still be queued: no second copy
     assert published == ids
-    assert [(s.status, s.updated_at) for s in shares_of(booking)] == [(S.PENDING, later)] * 3
+    assert [(s.status, s.requeued_at) for s in shares_of(booking)] == [(S.PENDING, later)] * 3
+    assert all(s.updated_at < later - timedelta(minutes=10) for s in shares_of(booking))  # not a change
+    with freeze_time(later + timedelta(minutes=1)):
+        stuck = Share.objects.filter(transfer_queue_q("stuck")).count()
+    assert stuck == 3  # staff still see them as stuck
 
     with freeze_time(later + timedelta(minutes=9)):
         assert services.shares_sweep() == 0
@@ -363,7 +368,8 @@ def test_a_sweep_that_cannot_publish_marks_only_the_shares_it_enqueued(
     with freeze_time(later), pytest.raises(OperationalError):
         services.shares_sweep()
     assert published == [first]
-    assert {s.pk: s.updated_at for s in shares_of(booking)} == {first: later} | {pk: before[pk] for pk in rest}
+    assert {s.pk: s.requeued_at for s in shares_of(booking)} == {first: later} | dict.fromkeys(rest)
+    assert {s.pk: s.updated_at for s in shares_of(booking)} == before
 
     monkeypatch.setattr(tasks.share_route_task, "delay", published.append)  # the broker is back
     with freeze_time(later + timedelta(seconds=5)):
